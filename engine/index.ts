@@ -1,0 +1,7 @@
+import type { Command } from '../api/cli/command.ts';
+
+export type { BlockDevice } from './block-device.ts';
+export { BlockIoError } from './block-device.ts';
+
+/** The `shorthorn` subcommands this part owns (replica, engine, target). */
+export const commands: readonly Command[] = [];
