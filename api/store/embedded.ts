@@ -8,7 +8,7 @@ import { parseSelector, matchesSelector, type Selector } from './label-selector.
 import { applyPatch } from './patch.ts';
 import type { Admission, AdmissionRequest, DeleteOptions, ListOptions, ObjectStore, Patch, WatchEvent, WatchHandle, WatchOptions, WriteOptions } from './port.ts';
 import { Wal, type WalRecord } from './wal.ts';
-import { WatchHub } from './watch-hub.ts';
+import { WatchHub, type Change } from './watch-hub.ts';
 
 type Meta = {
   name: string;
@@ -89,6 +89,7 @@ export class EmbeddedStore implements ObjectStore {
     this.now = opts.now ?? (() => new Date());
     for (const k of Object.keys(KINDS) as Kind[]) this.objects.set(k, new Map());
     let startRv = 0;
+    const replayed: Change[] = [];
     if (opts.dir !== undefined) {
       this.wal = Wal.open(opts.dir);
       const snap = this.wal.snapshot;
@@ -101,11 +102,15 @@ export class EmbeddedStore implements ObjectStore {
         this.rv = snap.resourceVersion;
       }
       startRv = this.rv;
-      for (const r of this.wal.replay) this.applyRecord(r);
+      for (const r of this.wal.replay) {
+        const before = this.objects.get(r.kind as Kind)?.get(r.name) ?? null;
+        this.applyRecord(r);
+        replayed.push({ rv: r.rv, kind: r.kind as Kind, before, after: (r.object ?? before) as Obj | null, removed: r.object === null });
+      }
     }
     this.hub = new WatchHub(opts.historyLimit ?? 20000, startRv, opts.bookmarkIntervalMs ?? 1000, () => this.rv);
     // Replayed log records are history too: a watch from before a restart resumes from them.
-    if (this.wal) for (const r of this.wal.replay) this.hub.publish({ rv: r.rv, kind: r.kind as Kind, before: null, after: r.object as Obj | null, removed: r.object === null });
+    for (const c of replayed) this.hub.publish(c);
   }
 
   /** Opens (or creates) a store. Throws CorruptStoreError when its files are damaged. */
