@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { API_VERSION } from '../../api/codecs/meta.ts';
+import { API_VERSION, type Condition } from '../../api/codecs/meta.ts';
 import type { Node } from '../../api/codecs/node.ts';
 import { createLogger } from '../../api/log.ts';
 import { EmbeddedStore } from '../../api/store/embedded.ts';
@@ -18,7 +18,7 @@ import { waitForObject } from '../helpers/wait-for-object.ts';
 const root = mkdtempSync(join(tmpdir(), 'shorthorn-monitor-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 const log = createLogger('test', { sink: () => undefined });
-const cond = (n: Node, disk: string, type: string) => n.status?.diskStatus?.[disk]?.conditions?.find((c) => c.type === type);
+const cond = (n: Node, disk: string, type: string) => n.status?.diskStatus?.[disk]?.conditions?.find((c: Condition) => c.type === type);
 
 async function setup(name: string, opts: { probeIo?: ProbeIo; intervalMs?: number; probeTimeoutMs?: number } = {}) {
   const store = EmbeddedStore.open({});
@@ -47,7 +47,7 @@ describe('disk monitor', () => {
     assert.ok(Number(d?.storageMaximum) > 0 && Number(d?.storageAvailable) > 0);
     assert.deepEqual(d?.scheduledReplica, { r1: String(1024 * 1024), r2: String(2 * 1024 * 1024) });
     assert.equal(cond(n, 'd1', 'Ready')?.status, 'True');
-    assert.deepEqual(n.status?.conditions?.map((c) => [c.type, c.status]), [['Ready', 'True'], ['Schedulable', 'True']]);
+    assert.deepEqual(n.status?.conditions?.map((c: Condition) => [c.type, c.status]), [['Ready', 'True'], ['Schedulable', 'True']]);
     await teardown(store, mon);
   });
 
