@@ -1,0 +1,121 @@
+import { HEADER_BYTES, HeaderField, MAGIC, VERSION, isKnownOp, opName, readSafeU64, type FrameHeader } from './header.ts';
+import { ProtocolError } from './errors.ts';
+
+/** A complete frame: its header and payload. */
+export interface Frame extends FrameHeader {
+  /**
+   * NOTE: the payload may share memory with a socket chunk, but never with the decoder's own
+   * buffer, so it stays valid after later pushes and may be retained without copying.
+   */
+  readonly payload: Buffer;
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * Splits a byte stream into frames. It keeps one growable buffer (offset + length, compacted and
+ * grown geometrically); a chunk that arrives while nothing is pending is borrowed as it is, so whole
+ * frames inside one chunk are handed out without a copy. The header (magic and version first) is
+ * checked as soon as its bytes are there, and the payload length against the cap BEFORE any payload
+ * is buffered, so a hostile length never makes us allocate or wait.
+ */
+export class FrameDecoder {
+  private buf: Buffer = EMPTY;
+  private start = 0;
+  private end = 0;
+  /** `buf` is a socket chunk we must not write into. */
+  private borrowed = false;
+  private failed: ProtocolError | null = null;
+
+  /** `maxPayloadBytes` may be raised later (after authentication) with `setMaxPayload`. */
+  constructor(private maxPayloadBytes: number) {}
+
+  /** Changes the payload cap (e.g. once the peer has authenticated). */
+  setMaxPayload(bytes: number): void {
+    this.maxPayloadBytes = bytes;
+  }
+
+  /** Bytes received but not yet handed out as frames. */
+  get bufferedBytes(): number {
+    return this.end - this.start;
+  }
+
+  /** Adds received bytes. */
+  push(chunk: Buffer): void {
+    if (chunk.length === 0) return;
+    const pending = this.end - this.start;
+    if (pending === 0) {
+      this.buf = chunk;
+      this.start = 0;
+      this.end = chunk.length;
+      this.borrowed = true;
+      return;
+    }
+    const need = pending + chunk.length;
+    if (this.borrowed || this.buf.length < need) {
+      const own = Buffer.allocUnsafe(Math.max(need, this.borrowed ? 0 : this.buf.length * 2, 64 * 1024));
+      this.buf.copy(own, 0, this.start, this.end);
+      this.buf = own;
+      this.borrowed = false;
+      this.start = 0;
+      this.end = pending;
+    } else if (this.buf.length - this.end < chunk.length) {
+      this.buf.copyWithin(0, this.start, this.end);
+      this.start = 0;
+      this.end = pending;
+    }
+    chunk.copy(this.buf, this.end);
+    this.end += chunk.length;
+  }
+
+  /**
+   * The next complete frame, `null` when more bytes are needed, or a ProtocolError (after which the
+   * stream is unusable and every later call returns the same error).
+   */
+  next(): Frame | ProtocolError | null {
+    if (this.failed !== null) return this.failed;
+    const avail = this.end - this.start;
+    if (avail === 0) return null;
+    const b = this.buf;
+    const s = this.start;
+    // Magic and version first, byte by byte, so garbage is refused at once.
+    if (b[s] !== MAGIC >> 8 || (avail > 1 && b[s + 1] !== (MAGIC & 0xff))) return this.fail(`bad magic 0x${b.subarray(s, s + Math.min(avail, 2)).toString('hex')}`);
+    if (avail > HeaderField.version && b[s + HeaderField.version] !== VERSION) return this.fail(`unsupported protocol version ${b[s + HeaderField.version]}`);
+    if (avail < HEADER_BYTES) return null;
+    const op = b[s + HeaderField.op] as number;
+    if (!isKnownOp(op)) return this.fail(`unknown op ${opName(op)}`);
+    const payloadBytes = b.readUInt32BE(s + HeaderField.payloadBytes);
+    if (payloadBytes > this.maxPayloadBytes) return this.fail(`payload of ${payloadBytes} bytes exceeds the limit of ${this.maxPayloadBytes} (op ${opName(op)})`);
+    const offsetBytes = readSafeU64(b, s + HeaderField.offsetBytes);
+    const lengthBytes = readSafeU64(b, s + HeaderField.lengthBytes);
+    if (offsetBytes < 0 || lengthBytes < 0) return this.fail(`offset or length beyond 2^53 (op ${opName(op)})`);
+    if (b.readUInt32BE(s + HeaderField.reserved) !== 0) return this.fail('reserved header field is not zero');
+    const frameBytes = HEADER_BYTES + payloadBytes;
+    if (avail < frameBytes) return null;
+    const p0 = s + HEADER_BYTES;
+    let payload: Buffer;
+    if (payloadBytes === 0) payload = EMPTY;
+    else if (this.borrowed) payload = b.subarray(p0, p0 + payloadBytes);
+    else {
+      // Our own buffer is reused: hand out a copy (one Buffer per frame).
+      payload = Buffer.allocUnsafe(payloadBytes);
+      b.copy(payload, 0, p0, p0 + payloadBytes);
+    }
+    const requestId = b.readUInt32BE(s + HeaderField.requestId);
+    this.start += frameBytes;
+    if (this.start === this.end) {
+      this.start = 0;
+      this.end = 0;
+      if (this.borrowed) {
+        this.buf = EMPTY;
+        this.borrowed = false;
+      }
+    }
+    return { op, requestId, offsetBytes, lengthBytes, payloadBytes, payload };
+  }
+
+  private fail(message: string): ProtocolError {
+    this.failed = new ProtocolError(message);
+    return this.failed;
+  }
+}
