@@ -1,0 +1,213 @@
+import type { Socket } from 'node:net';
+import * as E from 'fp-ts/Either';
+import type { Logger } from '../../api/log.ts';
+import { FrameDecoder, type Frame } from '../wire/frame-decoder.ts';
+import { MAX_PAYLOAD_BYTES, MAX_PREAUTH_PAYLOAD_BYTES, MAX_RANGES_PER_REPLY, Op, opName } from '../wire/header.ts';
+import { encodeErrorResponse, encodeFrame, encodeHeader, encodeRanges } from '../wire/encode.ts';
+import { ProtocolError, ReplicaError, type ErrnoName } from '../wire/errors.ts';
+import { NONCE_BYTES, PROOF_BYTES, clientProof, isSameProof, makeNonce, serverProof } from '../wire/auth.ts';
+import { decodeRequest, type ReplicaRequest } from './request.ts';
+import type { ReplicaBackend } from './backend.ts';
+
+/** Limits of one connection. */
+export interface SessionLimits {
+  /** Time a client has to authenticate. */
+  readonly authTimeoutMs: number;
+  /** Requests in flight above which the socket stops being read. */
+  readonly maxInFlight: number;
+}
+
+/** Stop reading when replies awaiting the socket pass this many bytes. */
+const MAX_PENDING_REPLY_BYTES = 64 * 1024 * 1024;
+const INLINE_REPLY_BYTES = 64 * 1024;
+
+type State = 'challenged' | 'ready' | 'closed';
+
+/**
+ * One client connection of the replica server. States: 'challenged' (Challenge sent, only Auth is
+ * accepted, payloads capped at 64 bytes) → 'ready' (data ops) → 'closed'. A protocol violation
+ * closes this connection with a logged reason and nothing else. Backpressure: the socket is paused
+ * while too many requests are in flight or while socket.write() has said false and 'drain' has not come.
+ */
+export class ReplicaSession {
+  private state: State = 'challenged';
+  private readonly decoder = new FrameDecoder(MAX_PREAUTH_PAYLOAD_BYTES);
+  private readonly serverNonce = makeNonce();
+  private readonly authTimer: NodeJS.Timeout;
+  private inFlight = 0;
+  private writeBlocked = false;
+  private corked = false;
+  private paused = false;
+  private readonly remote: string;
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly backend: ReplicaBackend,
+    private readonly secret: Buffer,
+    private readonly log: Logger,
+    private readonly limits: SessionLimits,
+  ) {
+    this.remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
+    socket.setNoDelay(true);
+    socket.on('data', (c: Buffer) => this.onData(c));
+    socket.on('drain', () => {
+      this.writeBlocked = false;
+      this.updateFlow();
+    });
+    socket.on('error', () => this.close());
+    socket.on('close', () => this.close());
+    this.authTimer = setTimeout(() => this.refuse('authentication timed out'), limits.authTimeoutMs);
+    socket.write(encodeFrame(Op.Challenge, 0, 0, 0, this.serverNonce));
+  }
+
+  /** Whether the client has authenticated. */
+  get isAuthenticated(): boolean {
+    return this.state === 'ready';
+  }
+
+  /** Closes the connection (server shutdown). */
+  close(): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    clearTimeout(this.authTimer);
+    this.socket.destroy();
+  }
+
+  private onData(chunk: Buffer): void {
+    this.decoder.push(chunk);
+    while (this.state !== 'closed') {
+      const f = this.decoder.next();
+      if (f === null) return;
+      if (f instanceof ProtocolError) return this.drop(f.message);
+      if (this.state === 'challenged') this.onAuth(f);
+      else this.onRequest(f);
+    }
+  }
+
+  private onAuth(f: Frame): void {
+    if (f.op !== Op.Auth) return this.refuse(`${opName(f.op)} before authentication`);
+    if (f.payload.length !== NONCE_BYTES + PROOF_BYTES) return this.refuse(`auth payload of ${f.payload.length} bytes`);
+    const clientNonce = f.payload.subarray(0, NONCE_BYTES);
+    const proof = f.payload.subarray(NONCE_BYTES);
+    if (!isSameProof(proof, clientProof(this.secret, this.serverNonce, clientNonce))) return this.refuse('wrong secret');
+    clearTimeout(this.authTimer);
+    this.state = 'ready';
+    this.decoder.setMaxPayload(MAX_PAYLOAD_BYTES);
+    this.log.info('client authenticated', { remote: this.remote });
+    this.socket.write(encodeFrame(Op.AuthOk, f.requestId, 0, 0, serverProof(this.secret, this.serverNonce, clientNonce)));
+  }
+
+  private onRequest(f: Frame): void {
+    const r = decodeRequest(f, this.backend.sizeBytes, this.backend.sectorBytes);
+    if (r instanceof ProtocolError) return this.drop(r.message);
+    if (E.isLeft(r)) return this.reply(encodeErrorResponse(f.requestId, r.left.code, `${opName(f.op)}: ${r.left.message}`));
+    this.inFlight++;
+    this.updateFlow();
+    this.execute(r.right).then(
+      (payload) => this.done(f.requestId, payload, null),
+      (e: unknown) => this.done(f.requestId, undefined, e),
+    );
+  }
+
+  private async execute(req: ReplicaRequest): Promise<Buffer | undefined> {
+    const b = this.backend;
+    switch (req.op) {
+      case Op.Read:
+        return b.read(req.offsetBytes, req.lengthBytes);
+      case Op.Write:
+        return b.write(req.offsetBytes, req.data).then(() => undefined);
+      case Op.Unmap:
+        return b.unmap(req.offsetBytes, req.lengthBytes).then(() => undefined);
+      case Op.Flush:
+        return b.flush().then(() => undefined);
+      case Op.Ping:
+        return undefined;
+      case Op.Info:
+        return Buffer.from(JSON.stringify(b.info()), 'utf8');
+      case Op.AllocatedRanges:
+        return encodeRanges(b.allocatedRanges(req.offsetBytes, req.lengthBytes, MAX_RANGES_PER_REPLY));
+      case Op.ReadRanges: {
+        const parts = await Promise.all(req.ranges.map((r) => b.read(r.offsetBytes, r.lengthBytes)));
+        return Buffer.concat(parts, req.totalBytes);
+      }
+      case Op.SetRebuilding:
+        return b.setRebuilding(req.rebuilding).then(() => undefined);
+      case Op.SetRevision:
+        return b.setRevision(req.revision).then(() => undefined);
+      case Op.SetExtra:
+        return b.setExtra(req.key, req.value).then(() => undefined);
+    }
+  }
+
+  private done(requestId: number, payload: Buffer | undefined, err: unknown): void {
+    this.inFlight--;
+    if (this.state === 'closed') return;
+    if (err === null) {
+      if (payload === undefined || payload.length <= INLINE_REPLY_BYTES) this.reply(encodeFrame(Op.Response, requestId, 0, payload?.length ?? 0, payload));
+      else {
+        this.reply(encodeHeader(Op.Response, requestId, 0, payload.length, payload.length));
+        this.reply(payload);
+      }
+    } else {
+      const { code, message } = this.describe(err);
+      this.log.warn('request failed', { remote: this.remote, code, error: message });
+      this.reply(encodeErrorResponse(requestId, code, message));
+    }
+    this.updateFlow();
+  }
+
+  /** Maps a backend failure to an errno and a message that names the replica. */
+  private describe(err: unknown): { code: ErrnoName; message: string } {
+    if (err instanceof ReplicaError) return { code: err.code, message: err.message };
+    const fsCode = (err as { code?: unknown }).code;
+    const text = err instanceof Error ? err.message : String(err);
+    if (fsCode === 'ENOSPC') return { code: 'ENOSPC', message: `replica ${this.backend.location}: no space left on device (ENOSPC)` };
+    return { code: 'EIO', message: `replica ${this.backend.location}: ${text}` };
+  }
+
+  private readonly uncork = (): void => {
+    this.corked = false;
+    if (this.state !== 'closed') this.socket.uncork();
+  };
+
+  private reply(buf: Buffer): void {
+    if (this.state === 'closed') return;
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(this.uncork);
+    }
+    if (!this.socket.write(buf)) this.writeBlocked = true;
+  }
+
+  /** Pauses reading while too much is in flight or unsent; resumes when it has gone down. */
+  private updateFlow(): void {
+    if (this.state === 'closed') return;
+    const busy = this.inFlight >= this.limits.maxInFlight || this.writeBlocked || this.socket.writableLength > MAX_PENDING_REPLY_BYTES;
+    if (busy && !this.paused) {
+      this.paused = true;
+      this.socket.pause();
+    } else if (!busy && this.paused) {
+      this.paused = false;
+      this.socket.resume();
+    }
+  }
+
+  /** Refuses an unauthenticated client: logged, answered EACCES, closed. */
+  private refuse(reason: string): void {
+    if (this.state === 'closed') return;
+    this.log.warn('connection refused', { remote: this.remote, reason });
+    this.state = 'closed';
+    clearTimeout(this.authTimer);
+    this.socket.end(encodeErrorResponse(0, 'EACCES', `authentication refused: ${reason}`));
+    // The client normally closes on the error; a silent one is cut off.
+    setTimeout(() => this.socket.destroy(), 1000).unref();
+  }
+
+  /** Drops a connection that broke the protocol: logged, closed. */
+  private drop(reason: string): void {
+    if (this.state === 'closed') return;
+    this.log.warn('connection closed: protocol violation', { remote: this.remote, reason, authenticated: this.state === 'ready' });
+    this.close();
+  }
+}
