@@ -2,6 +2,7 @@ import type { Command } from '../api/cli/command.ts';
 import type { Logger } from '../api/log.ts';
 import type { Admission, ObjectStore } from '../api/store/port.ts';
 import { runChain } from './chain.ts';
+import { webhooksCommand } from './command.ts';
 
 export { runChain, type ChainRequest, type ChainResult, type Phase } from './chain.ts';
 export { MAX_VOLUME_NAME_LENGTH, MAX_VOLUME_BYTES } from './validate/volume.ts';
@@ -18,4 +19,4 @@ export function createAdmission(deps: { store: Pick<ObjectStore, 'get' | 'list'>
 }
 
 /** The `shorthorn` subcommands this part owns. */
-export const commands: readonly Command[] = [];
+export const commands: readonly Command[] = [webhooksCommand];
