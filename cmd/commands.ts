@@ -1,4 +1,13 @@
 import type { Command } from '../api/cli/command.ts';
+import { devCommand } from './dev/command.ts';
+import { nodeCommands } from './objects/node.ts';
+import { settingCommands } from './objects/setting.ts';
+import { volumeCommands } from './objects/volume.ts';
 
-/** Commands that compose several parts (dev up lives here). */
-export const commands: readonly Command[] = [];
+/** Commands that compose several parts: the local cluster and the object CLI. */
+export const commands: readonly Command[] = [
+  devCommand,
+  { name: 'volume', summary: 'Create, inspect and delete volumes', subcommands: volumeCommands },
+  { name: 'node', summary: 'Inspect and register storage nodes and their disks', subcommands: nodeCommands },
+  { name: 'setting', summary: 'Read and change cluster settings', subcommands: settingCommands },
+];

@@ -74,11 +74,23 @@ export async function runCommand(root: Command, argv: readonly string[], io: { s
     for (const [n, f] of Object.entries(root.flags ?? {})) {
       options[n] = { type: f.type, ...(f.multiple ? { multiple: true } : {}), ...(f.short ? { short: f.short } : {}), ...(f.default !== undefined ? { default: f.default } : {}) } as never;
     }
+    // A string flag followed by a negative number (`--size -1`) takes it as its value, so the
+    // flag's own check can say what is wrong with it.
+    const args: string[] = [];
+    for (let i = 0; i < argv.length; i++) {
+      const a = argv[i] as string;
+      const next = argv[i + 1];
+      const flag = a.startsWith('--') ? root.flags?.[a.slice(2)] : undefined;
+      if (flag?.type === 'string' && next !== undefined && /^-[\d.]/.test(next)) {
+        args.push(`${a}=${next}`);
+        i++;
+      } else args.push(a);
+    }
     let parsed;
     try {
-      parsed = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
+      parsed = parseArgs({ args, options, allowPositionals: true, strict: true });
     } catch (e) {
-      throw new UsageError((e as Error).message.replace(/\. To specify a positional argument.*$/s, ''));
+      throw new UsageError((e as Error).message.split('\n')[0]?.replace(/\. To specify a positional argument.*$/, '') ?? 'bad flags');
     }
     const code = await root.run({ values: parsed.values as Invocation['values'], positionals: parsed.positionals, ...io });
     return code ?? 0;
@@ -87,7 +99,9 @@ export async function runCommand(root: Command, argv: readonly string[], io: { s
       io.stderr.write(`${path}: ${e.message}\n`);
       return 2;
     }
-    io.stderr.write(`${path}: ${e instanceof Error ? e.message : String(e)}\n`);
+    // One clear line: the first line of the message, nothing of a stack.
+    const msg = (e instanceof Error ? e.message : String(e)).split('\n')[0];
+    io.stderr.write(`${path}: ${msg}\n`);
     return 1;
   }
 }

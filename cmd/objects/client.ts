@@ -1,0 +1,19 @@
+import type { Flags, Invocation } from '../../api/cli/command.ts';
+import { connectStore } from '../../api/store/connect.ts';
+import type { ObjectStore } from '../../api/store/port.ts';
+
+/** Flags every command that talks to the control plane takes. */
+export const CONNECT_FLAGS: Flags = {
+  kubeconfig: { type: 'string', help: 'kubeconfig file (default: $SHORTHORN_KUBECONFIG, then ./.shorthorn/kubeconfig from `shorthorn dev up`, then ~/.kube/config)', placeholder: 'FILE' },
+  server: { type: 'string', help: 'URL of a Kubernetes-style API without credentials (the dev control plane)', placeholder: 'URL' },
+  namespace: { type: 'string', short: 'n', help: 'namespace of the Shorthorn objects (default from the kubeconfig, else shorthorn-system)', placeholder: 'NS' },
+};
+
+/** Connects with the invocation's connection flags. */
+export function storeFor(inv: Invocation): Promise<ObjectStore> {
+  const s = (k: string) => (typeof inv.values[k] === 'string' ? (inv.values[k] as string) : undefined);
+  const kubeconfig = s('kubeconfig');
+  const server = s('server');
+  const namespace = s('namespace');
+  return connectStore({ ...(kubeconfig ? { kubeconfig } : {}), ...(server ? { server } : {}), ...(namespace ? { namespace } : {}) });
+}
