@@ -47,9 +47,6 @@ export const LABEL_REGION = 'topology.kubernetes.io/region';
 export const LABEL_RACK = 'shorthorn.io/rack';
 
 /** Builds the typed envelope of a kind: apiVersion, kind, metadata and the given body codec. */
-export function resource<K extends string, B extends t.Props>(kind: K, body: B, optional: t.Props = {}) {
-  return t.intersection([
-    t.type({ apiVersion: t.literal(API_VERSION), kind: t.literal(kind), metadata: ObjectMeta, ...body }),
-    t.partial(optional),
-  ]);
+export function resource<K extends string, B extends t.Props, O extends t.Props = {}>(kind: K, body: B, optional: O = {} as O) {
+  return t.intersection([t.type({ apiVersion: t.literal(API_VERSION), kind: t.literal(kind), metadata: ObjectMeta }), t.type(body), t.partial(optional)]);
 }
