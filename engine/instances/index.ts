@@ -1,0 +1,8 @@
+/** The node agent's instance supervisor and the volume lifecycle controller. */
+export { startAgent, defaultShorthornBin, type Agent, type AgentOptions } from './agent.ts';
+export { startVolumeLifecycle, reconcileVolumes, type VolumeLifecycleOptions } from './volume-lifecycle.ts';
+export { computeVolumeStatus, iscsiUrl, type VolumeLifecycleStatus } from './volume-state.ts';
+export { engineName, engineKey } from './engines.ts';
+export { replicaKey, replicaDataDir } from './replicas.ts';
+export { deriveVolumeSecret, ensureClusterSecret, volumeSecretFile } from './secret.ts';
+export { Supervisor, type ChildSpec, type ChildView } from './supervisor.ts';

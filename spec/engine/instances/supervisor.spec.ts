@@ -1,0 +1,94 @@
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import { EmbeddedStore } from '../../../api/store/embedded.ts';
+import { pollUntil, readProcStat, spawnDetached } from '../../../engine/instances/process.ts';
+import { replicaDataDir } from '../../../engine/instances/replicas.ts';
+import { AgentCluster, FAKE_SHORTHORN } from '../../helpers/agent-fixture.ts';
+import { createReplica } from '../../helpers/instance-objects.ts';
+import { waitForGone, waitForObject } from '../../helpers/wait-for-object.ts';
+import { join } from 'node:path';
+
+const alive = async (pid: number | undefined) => {
+  if (pid === undefined) return false;
+  const s = await readProcStat(pid);
+  return s !== undefined && s.state !== 'Z';
+};
+
+describe('instance supervisor (fake shorthorn children)', { timeout: 60_000 }, () => {
+  const store = EmbeddedStore.open({});
+  const cluster = new AgentCluster(store);
+  before(async () => {
+    await cluster.start('n1');
+  });
+  after(async () => {
+    await cluster.close();
+    store.close();
+  });
+
+  it('starts a replica process for a Replica on its node and reports its address and pid', async () => {
+    const r = await createReplica(store, 'r1', { volume: 'v1', node: 'n1', diskPath: cluster.diskPath('n1') });
+    const got = await waitForObject(store, 'Replica', 'r1', (o) => o.status?.currentState === 'running');
+    assert.match(got.status?.address ?? '', /^127\.0\.0\.1:\d+$/);
+    assert.ok(await alive(got.status?.pid));
+    assert.ok(existsSync(join(replicaDataDir(r), 'fake-replica.json')));
+  });
+
+  it('ignores a Replica bound to another node', async () => {
+    await createReplica(store, 'other', { volume: 'v1', node: 'n9', diskPath: cluster.diskPath('n1') });
+    await waitForObject(store, 'Replica', 'r1', (o) => o.status?.currentState === 'running');
+    const other = await store.get('Replica', 'other');
+    assert.equal(other.status, undefined);
+  });
+
+  it('restarts a SIGKILLed replica with backoff, keeps its data and reports the new pid', async () => {
+    const before = await store.get('Replica', 'r1');
+    const pid = before.status?.pid as number;
+    process.kill(pid, 'SIGKILL');
+    const err = await waitForObject(store, 'Replica', 'r1', (o) => o.status?.currentState === 'error');
+    assert.match(err.status?.message ?? '', /SIGKILL.*restarting in \d+ ms/);
+    const again = await waitForObject(store, 'Replica', 'r1', (o) => o.status?.currentState === 'running' && o.status?.pid !== pid);
+    assert.ok(await alive(again.status?.pid));
+    assert.ok(existsSync(join(replicaDataDir(again), 'fake-replica.json')));
+  });
+
+  it('stops the process and removes the data directory of a deleted Replica, then lets it go', async () => {
+    const r = await createReplica(store, 'r2', { volume: 'v2', node: 'n1', diskPath: cluster.diskPath('n1') });
+    const running = await waitForObject(store, 'Replica', 'r2', (o) => o.status?.currentState === 'running');
+    assert.ok(existsSync(replicaDataDir(r)));
+    await store.delete('Replica', 'r2');
+    await waitForGone(store, 'Replica', 'r2');
+    assert.equal(existsSync(replicaDataDir(r)), false);
+    assert.equal(await alive(running.status?.pid), false);
+  });
+
+  it('a new agent adopts the running children of the one before, ends unclaimed and orphan ones', async () => {
+    const r3 = await createReplica(store, 'r3', { volume: 'v3', node: 'n1', diskPath: cluster.diskPath('n1') });
+    const kept = await waitForObject(store, 'Replica', 'r1', (o) => o.status?.currentState === 'running');
+    const doomed = await waitForObject(store, 'Replica', 'r3', (o) => o.status?.currentState === 'running');
+    await cluster.agents.get('n1')?.stop();
+    assert.ok(await alive(kept.status?.pid), 'children outlive their agent');
+    // While no agent runs: r3's object goes away, and a stray child of this agent appears.
+    await store.patch('Replica', 'r3', { type: 'merge', value: { metadata: { finalizers: [] } } });
+    await store.delete('Replica', 'r3');
+    const marker = join(cluster.dataRoot('n1'), 'secrets', 'stray.secret');
+    const stray = await spawnDetached([...FAKE_SHORTHORN, 'replica', 'serve', '--dir', join(cluster.root, 'stray'), '--size', '1', '--listen', '127.0.0.1:0', '--secret-file', marker], '/dev/null', '/dev/null');
+    assert.ok(await alive(stray.pid));
+    await cluster.start('n1');
+    await stray.exited;
+    assert.equal(await alive(stray.pid), false, 'the orphan was ended');
+    await waitForObject(store, 'Node', 'n1', () => true);
+    const after = await waitForObject(store, 'Replica', 'r1', (o) => o.status?.currentState === 'running');
+    assert.equal(after.status?.pid, kept.status?.pid, 'adopted, not restarted');
+    assert.ok(await alive(kept.status?.pid));
+    assert.ok(await pollUntil(async () => !(await alive(doomed.status?.pid)), 10_000), 'the child of a deleted Replica was ended');
+    assert.equal(existsSync(replicaDataDir(r3)), false);
+  });
+
+  it('an adopted child that dies is restarted too', async () => {
+    const cur = await store.get('Replica', 'r1');
+    process.kill(cur.status?.pid as number, 'SIGKILL');
+    const again = await waitForObject(store, 'Replica', 'r1', (o) => o.status?.currentState === 'running' && o.status?.pid !== cur.status?.pid);
+    assert.ok(await alive(again.status?.pid));
+  });
+});
