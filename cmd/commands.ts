@@ -1,5 +1,7 @@
 import type { Command } from '../api/cli/command.ts';
 import { devCommand } from './dev/command.ts';
+import { attachCommands } from './objects/attach.ts';
+import { nodeOpsCommands } from './objects/node-ops.ts';
 import { nodeCommands } from './objects/node.ts';
 import { settingCommands } from './objects/setting.ts';
 import { volumeCommands } from './objects/volume.ts';
@@ -7,7 +9,7 @@ import { volumeCommands } from './objects/volume.ts';
 /** Commands that compose several parts: the local cluster and the object CLI. */
 export const commands: readonly Command[] = [
   devCommand,
-  { name: 'volume', summary: 'Create, inspect and delete volumes', subcommands: volumeCommands },
-  { name: 'node', summary: 'Inspect and register storage nodes and their disks', subcommands: nodeCommands },
+  { name: 'volume', summary: 'Create, inspect and delete volumes', subcommands: [...volumeCommands, ...attachCommands] },
+  { name: 'node', summary: 'Inspect and register storage nodes and their disks', subcommands: [...nodeCommands, ...nodeOpsCommands] },
   { name: 'setting', summary: 'Read and change cluster settings', subcommands: settingCommands },
 ];
