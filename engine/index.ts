@@ -1,7 +1,8 @@
 import type { Command } from '../api/cli/command.ts';
+import { targetCommand } from './frontend/target-command.ts';
 
 export type { BlockDevice } from './block-device.ts';
 export { BlockIoError } from './block-device.ts';
 
 /** The `shorthorn` subcommands this part owns (replica, engine, target). */
-export const commands: readonly Command[] = [];
+export const commands: readonly Command[] = [targetCommand];

@@ -1,0 +1,126 @@
+import { BHS_LENGTH, DIGEST_LENGTH, ahsLengthOf, dataLengthOf, padOf } from './bhs.ts';
+import { crc32c, readDigest } from './digest.ts';
+
+/**
+ * One received PDU. NOTE: `bhs`, `ahs` and `data` may share memory with the decoder's buffer and
+ * are valid only until the next `push`; copy whatever outlives the synchronous handler.
+ */
+export interface Frame {
+  readonly bhs: Buffer;
+  readonly ahs: Buffer;
+  readonly data: Buffer;
+}
+
+/** Why a byte stream cannot be framed; the connection answers with a Reject or closes. */
+export type FrameError =
+  | { readonly _tag: 'DataTooLong'; readonly bhs: Buffer; readonly dataLength: number; readonly limit: number }
+  | { readonly _tag: 'HeaderDigest'; readonly bhs: Buffer }
+  | { readonly _tag: 'DataDigest'; readonly bhs: Buffer };
+
+/** Receive stages, resumable across chunks (RFC 7143 §11.2: BHS, AHS, header digest, data, data digest). */
+export type RxStage = 'bhs' | 'ahs' | 'header-digest' | 'data' | 'data-digest';
+
+/** What the decoder yields: a frame, an error (fatal for the stream), or nothing until more bytes come. */
+export type FrameResult = { readonly _tag: 'Frame'; readonly frame: Frame } | { readonly _tag: 'Error'; readonly error: FrameError } | undefined;
+
+const INITIAL_CAPACITY = 64 * 1024;
+
+/**
+ * A growable receive buffer (pg-protocol's mergeBuffer): keeps offset and length rather than
+ * concatenating chunks, compacts and grows geometrically. Lengths are checked against the limit as
+ * soon as the BHS is complete, before anything of the data segment is buffered or awaited.
+ */
+export class FrameDecoder {
+  /** Bytes of data segment the peer may send (our negotiated MaxRecvDataSegmentLength). */
+  maxDataLength: number;
+  headerDigest = false;
+  dataDigest = false;
+  /** Where the PDU being assembled is: for logs and tests. */
+  stage: RxStage = 'bhs';
+  private buf: Buffer = Buffer.allocUnsafe(0);
+  private owned = false;
+  private start = 0;
+  private end = 0;
+
+  constructor(maxDataLength: number) {
+    this.maxDataLength = maxDataLength;
+  }
+
+  /** Bytes held and not yet framed. */
+  get buffered(): number {
+    return this.end - this.start;
+  }
+
+  /** Appends a received chunk. Frames handed out before are invalid afterwards. */
+  push(chunk: Buffer): void {
+    if (this.start === this.end) {
+      // Nothing pending: parse straight out of the chunk (the socket never reuses a chunk it emitted).
+      this.buf = chunk;
+      this.owned = false;
+      this.start = 0;
+      this.end = chunk.length;
+      return;
+    }
+    const held = this.end - this.start;
+    if (this.owned && this.buf.length >= held + chunk.length) {
+      if (this.buf.length - this.end < chunk.length) {
+        this.buf.copyWithin(0, this.start, this.end);
+        this.start = 0;
+        this.end = held;
+      }
+    } else {
+      // NOTE: a chunk we parse in place belongs to the socket's pool; never write past its end.
+      let cap = INITIAL_CAPACITY;
+      while (cap < held + chunk.length) cap *= 2;
+      const next = Buffer.allocUnsafe(cap);
+      this.buf.copy(next, 0, this.start, this.end);
+      this.buf = next;
+      this.owned = true;
+      this.start = 0;
+      this.end = held;
+    }
+    chunk.copy(this.buf, this.end);
+    this.end += chunk.length;
+  }
+
+  /** The next complete frame, an error, or undefined when more bytes are needed. */
+  next(): FrameResult {
+    const avail = this.end - this.start;
+    if (avail < BHS_LENGTH) {
+      this.stage = 'bhs';
+      return undefined;
+    }
+    const s = this.start;
+    const bhs = this.buf.subarray(s, s + BHS_LENGTH);
+    const ahsLen = ahsLengthOf(bhs);
+    const dataLen = dataLengthOf(bhs);
+    if (dataLen > this.maxDataLength) return { _tag: 'Error', error: { _tag: 'DataTooLong', bhs: Buffer.from(bhs), dataLength: dataLen, limit: this.maxDataLength } };
+    const hd = this.headerDigest ? DIGEST_LENGTH : 0;
+    const dd = this.dataDigest && dataLen > 0 ? DIGEST_LENGTH : 0;
+    const padded = dataLen + padOf(dataLen);
+    const headerEnd = BHS_LENGTH + ahsLen;
+    const total = headerEnd + hd + padded + dd;
+    if (avail < total) {
+      this.stage = avail < headerEnd ? 'ahs' : avail < headerEnd + hd ? 'header-digest' : avail < headerEnd + hd + padded ? 'data' : 'data-digest';
+      return undefined;
+    }
+    if (hd > 0 && crc32c(this.buf, s, s + headerEnd) !== readDigest(this.buf, s + headerEnd)) {
+      return { _tag: 'Error', error: { _tag: 'HeaderDigest', bhs: Buffer.from(bhs) } };
+    }
+    const dataStart = s + headerEnd + hd;
+    this.start += total;
+    this.stage = 'bhs';
+    if (dd > 0 && crc32c(this.buf, dataStart, dataStart + padded) !== readDigest(this.buf, dataStart + padded)) {
+      // The PDU is consumed: with a good header the stream stays in sync (RFC 7143 §7.8: Reject, discard).
+      return { _tag: 'Error', error: { _tag: 'DataDigest', bhs: Buffer.from(bhs) } };
+    }
+    if (this.start === this.end) {
+      this.start = 0;
+      this.end = 0;
+    }
+    return {
+      _tag: 'Frame',
+      frame: { bhs, ahs: this.buf.subarray(s + BHS_LENGTH, s + headerEnd), data: this.buf.subarray(dataStart, dataStart + dataLen) },
+    };
+  }
+}
