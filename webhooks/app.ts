@@ -6,13 +6,11 @@ import type { Logger } from '../api/log.ts';
 import { runChain, type Phase } from './chain.ts';
 import type { StoreReader } from './facts.ts';
 import { createMetrics, type WebhookMetrics } from './metrics.ts';
+import { jsonDepth, MAX_JSON_DEPTH } from './json-depth.ts';
 import { decodeReview, encodeReview } from './review.ts';
 
 /** The API server's own cap on a request body (3 MiB): no real AdmissionReview is larger. */
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
-
-/** Objects nest a few levels; anything deeper than this is not a Kubernetes object. */
-export const MAX_JSON_DEPTH = 100;
 
 /** What the app needs: the store the chain reads, a logger, metrics, and a readiness probe. */
 export interface AppDeps {
@@ -21,20 +19,6 @@ export interface AppDeps {
   readonly metrics?: WebhookMetrics;
   /** Ready to serve (the certificate is loaded); default: always. */
   readonly ready?: () => boolean;
-}
-
-/** How deep a JSON value nests (iterative: a hostile body cannot overflow the stack here). */
-export function jsonDepth(value: unknown, limit: number): number {
-  let max = 0;
-  const stack: Array<[unknown, number]> = [[value, 1]];
-  while (stack.length > 0) {
-    const [v, d] = stack.pop() as [unknown, number];
-    if (typeof v !== 'object' || v === null) continue;
-    if (d > max) max = d;
-    if (max > limit) return max;
-    for (const child of Object.values(v)) if (typeof child === 'object' && child !== null) stack.push([child, d + 1]);
-  }
-  return max;
 }
 
 function badRequest(res: Response, message: string): void {

@@ -6,6 +6,7 @@ import type { AdmissionOutcome } from '../api/store/port.ts';
 import type { CheckContext, Facts } from './context.ts';
 import { readFacts, type StoreReader } from './facts.ts';
 import { outcomeOf, show, violation, type Finding, type RuleId } from './findings.ts';
+import { jsonDepth, MAX_JSON_DEPTH } from './json-depth.ts';
 import { RULES, type KindRules } from './rules.ts';
 import { decodeObject } from './validate/schema.ts';
 
@@ -89,6 +90,9 @@ export async function runChain(deps: ChainDeps, req: ChainRequest, phase: Phase)
     // Status writes carry no spec change: the spec rules do not apply (a Volume being deleted
     // still takes status updates, which is how its deletion is reported).
     if (req.subResource !== undefined && req.subResource !== '') return allow(req.object);
+    // NOTE: the rules copy objects (structuredClone, JSON); a value nested past any real object's
+    // depth is refused here, before anything recursive touches it.
+    if (jsonDepth(req.object) > MAX_JSON_DEPTH || jsonDepth(req.oldObject) > MAX_JSON_DEPTH) return refuse('schema', `object: nests deeper than ${MAX_JSON_DEPTH} levels`, 400);
     const rules = RULES[req.kind];
     const needs = rules.needs(req);
     const facts = await readFacts(deps.store, phase === 'mutate' ? { ...needs, nodes: false, replicas: false, volumeName: undefined } : needs);
