@@ -44,6 +44,8 @@ export interface ScsiResult {
   readonly dataIn?: Buffer;
   /** Fixed-format sense data (SPC-4 §4.5.3) when status is CHECK CONDITION. */
   readonly sense?: Buffer;
+  /** Bytes of Data-Out the CDB called for; when set, the iSCSI layer reports write residuals (overflow/underflow) against the Expected Data Transfer Length. */
+  readonly dataOutLength?: number;
 }
 
 /** Task management functions the iSCSI layer forwards (RFC 7143 §11.5.1). */
