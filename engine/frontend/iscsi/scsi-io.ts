@@ -54,6 +54,7 @@ export function handleScsiCommand(conn: Connection, frame: Frame): void {
     return sendResult(conn, task, { status: ScsiStatus.CheckCondition, sense: SENSE_INVALID_FIELD });
   }
   if (imm > 0) frame.data.copy(task.dataOut, 0, 0, Math.min(imm, task.expectedLength));
+  task.setImmediateLength(Math.min(imm, task.expectedLength));
   // With InitialR2T=Yes no unsolicited Data-Out may follow (RFC 7143 §13.10).
   if (p.initialR2T) task.unsolicitedOpen = false;
   session.tasks.set(task.itt, task);
@@ -92,13 +93,17 @@ export function handleDataOut(conn: Connection, frame: Frame): void {
     if (task === undefined) conn.log.debug('Data-Out for an unknown task', { itt: d.itt });
     return;
   }
-  if (!task.write || !task.acceptsTtt(d.ttt) || d.bufferOffset + frame.data.length > task.expectedLength) {
-    return conn.reject(frame.bhs, RejectReason.ProtocolError);
+  if (!task.write) return conn.reject(frame.bhs, RejectReason.ProtocolError);
+  const fault = task.acceptDataOut(d.ttt, d.dataSn, d.bufferOffset, frame.data.length, d.final);
+  if (fault !== undefined) {
+    // ErrorRecoveryLevel 0 cannot recover a broken Data-Out sequence: Reject, then end the session.
+    conn.log.warn('Data-Out out of sequence', { fault, itt: d.itt, ttt: d.ttt, dataSn: d.dataSn, offset: d.bufferOffset });
+    conn.reject(frame.bhs, RejectReason.ProtocolError);
+    conn.endAfterFlush();
+    return;
   }
   frame.data.copy(task.dataOut, d.bufferOffset);
   if (!d.final) return;
-  if (d.ttt === NO_TAG) task.unsolicitedOpen = false;
-  else task.closeR2t(d.ttt);
   sendR2ts(conn, task);
   if (task.delivered && task.dataComplete) start(conn, task);
 }
@@ -154,8 +159,13 @@ export function sendResult(conn: Connection, task: ScsiTask, r: ScsiResult): voi
   const have = data === undefined ? 0 : data.length;
   const want = task.read ? task.expectedLength : 0;
   const sendLen = Math.min(have, want);
-  const overflow = have > want ? have - want : 0;
-  const underflow = task.read && have < want ? want - have : 0;
+  let overflow = have > want ? have - want : 0;
+  let underflow = task.read && have < want ? want - have : 0;
+  if (task.write && !task.read && r.dataOutLength !== undefined) {
+    // Write residuals (RFC 7143 §11.4.5): what the CDB called for against the Expected Data Transfer Length.
+    overflow = r.dataOutLength > task.expectedLength ? r.dataOutLength - task.expectedLength : 0;
+    underflow = r.dataOutLength < task.expectedLength ? task.expectedLength - r.dataOutLength : 0;
+  }
   const sense = r.sense;
   const collapse = sense === undefined || sense.length === 0;
   let dataSn = 0;
