@@ -130,8 +130,11 @@ async function followEngine(deps: InstanceDeps, mem: EngineMemory, timing: Engin
       byAddress.delete(address);
     }
     const add = await addEngineReplica(control, address);
-    if (E.isLeft(add)) deps.log.warn('cannot add replica to engine', { kind: 'Replica', name: r.metadata.name, error: add.left.message });
-    else {
+    if (E.isLeft(add)) {
+      // A failed add (often the old address of a replica that is restarting) is retried on the next pass.
+      mem.lastAdd.delete(r.metadata.name);
+      deps.log.warn('cannot add replica to engine', { kind: 'Replica', name: r.metadata.name, error: add.left.message });
+    } else {
       deps.log.info('added replica to engine (rebuild)', { kind: 'Replica', name: r.metadata.name, address });
       byAddress.set(address, { address, mode: 'WO' });
     }

@@ -30,6 +30,15 @@ export class AgentCluster {
     readonly bin: readonly string[] = FAKE_SHORTHORN,
   ) {}
 
+  private readonly nodeIndex = new Map<string, number>();
+
+  /** Each node gets its own slice of the range (agents on one machine must not race for ports). */
+  portRangeOf(node: string): [number, number] {
+    if (!this.nodeIndex.has(node)) this.nodeIndex.set(node, this.nodeIndex.size);
+    const lo = this.portRange[0] + (this.nodeIndex.get(node) as number) * 40;
+    return [lo, lo + 39];
+  }
+
   diskPath(node: string): string {
     return join(this.root, node, 'disk1');
   }
@@ -47,7 +56,7 @@ export class AgentCluster {
       disks: [{ name: 'disk1', path: this.diskPath(node) }],
       dataRoot: this.dataRoot(node),
       clusterSecretFile: join(this.root, 'cluster.secret'),
-      portRange: this.portRange,
+      portRange: this.portRangeOf(node),
       host: '127.0.0.1',
       log: testLogger(`agent-${node}`),
       shorthornBin: this.bin,

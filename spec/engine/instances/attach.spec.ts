@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { EmbeddedStore } from '../../../api/store/embedded.ts';
+import type { Admission } from '../../../api/store/port.ts';
+import { createAdmission } from '../../../webhooks/index.ts';
 import { readProcStat } from '../../../engine/instances/process.ts';
 import { replicaDataDir } from '../../../engine/instances/replicas.ts';
 import { startVolumeLifecycle } from '../../../engine/instances/volume-lifecycle.ts';
@@ -12,7 +14,10 @@ import { waitForGone, waitForObject } from '../../helpers/wait-for-object.ts';
 const NODES = ['n1', 'n2', 'n3'];
 
 describe('volume attach, degrade, heal, detach and delete (fake shorthorn children)', { timeout: 90_000 }, () => {
-  const store = EmbeddedStore.open({});
+  // With the admission chain, as dev up runs it: every write the agents make must pass it.
+  let chain: Admission | undefined;
+  const store = EmbeddedStore.open({ admission: (req) => (chain as Admission)(req) });
+  chain = createAdmission({ store, log: testLogger('admission') });
   const cluster = new AgentCluster(store);
   let lifecycle: { stop(): Promise<void> };
   before(async () => {
