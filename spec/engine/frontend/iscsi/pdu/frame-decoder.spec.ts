@@ -1,0 +1,133 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { FrameDecoder, type FrameResult } from '../../../../../engine/frontend/iscsi/pdu/frame-decoder.ts';
+import * as pdu from '../../../../helpers/iscsi-pdu.ts';
+
+function drain(d: FrameDecoder): Array<{ bhs: string; ahs: string; data: string }> {
+  const out: Array<{ bhs: string; ahs: string; data: string }> = [];
+  for (;;) {
+    const r: FrameResult = d.next();
+    if (r === undefined) return out;
+    if (r._tag === 'Error') throw new Error(r.error._tag);
+    out.push({ bhs: r.frame.bhs.toString('hex'), ahs: r.frame.ahs.toString('hex'), data: r.frame.data.toString('hex') });
+  }
+}
+
+const samples: Array<{ name: string; wire: (dg: pdu.Digests) => Buffer }> = [
+  { name: 'NOP-Out without data', wire: (dg) => pdu.nopOut({ itt: 1, cmdSn: 5 }, dg) },
+  { name: 'NOP-Out with 5 data bytes (3 pad)', wire: (dg) => pdu.nopOut({ itt: 2, cmdSn: 6, data: Buffer.from('hello') }, dg) },
+  { name: 'SCSI Command with 512 bytes of immediate data', wire: (dg) => pdu.scsiCommand({ itt: 3, cmdSn: 7, cdb: pdu.rw16('write', 0, 1), write: true, expectedLength: 512, data: Buffer.alloc(512, 0x5a) }, dg) },
+  { name: 'Data-Out with 1 data byte', wire: (dg) => pdu.dataOut({ itt: 4, final: true, dataSn: 0, offset: 0, data: Buffer.from([7]) }, dg) },
+  { name: 'SCSI Command with an extended-CDB AHS', wire: (dg) => pdu.frame(pdu.scsiCommandBhs({ itt: 5, cmdSn: 8, cdb: Buffer.alloc(16, 1), expectedLength: 0 }), Buffer.alloc(0), dg, Buffer.from([0, 5, 1, 0, 9, 9, 9, 9])) },
+];
+
+const digestModes: pdu.Digests[] = [{}, { header: true }, { data: true }, { header: true, data: true }];
+
+describe('FrameDecoder', () => {
+  for (const dg of digestModes) {
+    const label = `digests header=${dg.header === true} data=${dg.data === true}`;
+    for (const s of samples) {
+      it(`frames "${s.name}" split at every byte offset (${label})`, () => {
+        const wire = s.wire(dg);
+        const whole = new FrameDecoder(1 << 20);
+        whole.headerDigest = dg.header === true;
+        whole.dataDigest = dg.data === true;
+        whole.push(wire);
+        const expected = drain(whole);
+        assert.equal(expected.length, 1);
+        for (let cut = 1; cut < wire.length; cut++) {
+          const d = new FrameDecoder(1 << 20);
+          d.headerDigest = dg.header === true;
+          d.dataDigest = dg.data === true;
+          d.push(Buffer.from(wire.subarray(0, cut)));
+          const first = drain(d);
+          assert.equal(first.length, 0, `nothing before the last byte (cut ${cut})`);
+          d.push(Buffer.from(wire.subarray(cut)));
+          assert.deepEqual(drain(d), expected, `cut at ${cut}`);
+        }
+      });
+    }
+    it(`frames several PDUs packed into one chunk and fed byte by byte (${label})`, () => {
+      const wires = samples.map((s) => s.wire(dg));
+      const all = Buffer.concat(wires);
+      const packed = new FrameDecoder(1 << 20);
+      packed.headerDigest = dg.header === true;
+      packed.dataDigest = dg.data === true;
+      packed.push(all);
+      const frames = drain(packed);
+      assert.equal(frames.length, samples.length);
+      const bytewise = new FrameDecoder(1 << 20);
+      bytewise.headerDigest = dg.header === true;
+      bytewise.dataDigest = dg.data === true;
+      const got: ReturnType<typeof drain> = [];
+      for (const b of all) {
+        bytewise.push(Buffer.from([b]));
+        got.push(...drain(bytewise));
+      }
+      assert.deepEqual(got, frames);
+    });
+  }
+
+  it('refuses a data segment longer than the limit as soon as the BHS is in, before the data', () => {
+    const d = new FrameDecoder(8192);
+    const wire = pdu.nopOut({ itt: 1, cmdSn: 1, data: Buffer.alloc(8193) });
+    d.push(wire.subarray(0, 48));
+    const r = d.next();
+    assert.equal(r?._tag, 'Error');
+    assert.equal(r?._tag === 'Error' ? r.error._tag : '', 'DataTooLong');
+  });
+
+  it('reports where a partial PDU stands', () => {
+    const d = new FrameDecoder(8192);
+    d.headerDigest = true;
+    d.dataDigest = true;
+    const wire = pdu.nopOut({ itt: 1, cmdSn: 1, data: Buffer.alloc(8) }, { header: true, data: true });
+    const stages: string[] = [];
+    for (const cut of [10, 50, 56, 62]) {
+      const x = new FrameDecoder(8192);
+      x.headerDigest = true;
+      x.dataDigest = true;
+      x.push(Buffer.from(wire.subarray(0, cut)));
+      assert.equal(x.next(), undefined);
+      stages.push(x.stage);
+    }
+    assert.deepEqual(stages, ['bhs', 'header-digest', 'data', 'data-digest']);
+    d.push(wire);
+    assert.equal(d.next()?._tag, 'Frame');
+  });
+
+  const corrupt: Array<{ name: string; at: (len: number) => number; error: string }> = [
+    { name: 'a flipped BHS byte', at: () => 20, error: 'HeaderDigest' },
+    { name: 'a flipped header digest byte', at: () => 48, error: 'HeaderDigest' },
+    { name: 'a flipped data byte', at: () => 53, error: 'DataDigest' },
+    { name: 'a flipped data digest byte', at: (len) => len - 1, error: 'DataDigest' },
+  ];
+  for (const c of corrupt) {
+    it(`detects ${c.name} with digests on`, () => {
+      const wire = pdu.nopOut({ itt: 1, cmdSn: 1, data: Buffer.from('payload!') }, { header: true, data: true });
+      wire[c.at(wire.length)] = (wire[c.at(wire.length)] as number) ^ 0x01;
+      const d = new FrameDecoder(8192);
+      d.headerDigest = true;
+      d.dataDigest = true;
+      d.push(wire);
+      const r = d.next();
+      assert.equal(r?._tag === 'Error' ? r.error._tag : r?._tag, c.error);
+    });
+  }
+
+  it('keeps frames parsed in place intact while the next chunk is buffered', () => {
+    const a = pdu.nopOut({ itt: 1, cmdSn: 1, data: Buffer.from('first') });
+    const b = pdu.nopOut({ itt: 2, cmdSn: 2, data: Buffer.from('second') });
+    const chunk = Buffer.concat([a, b.subarray(0, 10)]);
+    const d = new FrameDecoder(8192);
+    d.push(chunk);
+    const r = d.next();
+    assert.equal(r?._tag, 'Frame');
+    assert.equal(d.next(), undefined);
+    d.push(b.subarray(10));
+    const r2 = d.next();
+    assert.equal(r2?._tag === 'Frame' ? r2.frame.data.toString() : '', 'second');
+    // The chunk the decoder parsed in place is not written past its end.
+    assert.equal(chunk.subarray(a.length).toString('hex'), b.subarray(0, 10).toString('hex'));
+  });
+});
