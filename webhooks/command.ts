@@ -12,10 +12,10 @@ export const webhooksCommand: Command = {
     'self-signed': { type: 'string', help: 'create a CA and a serving certificate in DIR (writes DIR/ca.crt); in a cluster, patch the webhook configurations\' caBundle', placeholder: 'DIR' },
   },
   run: async (inv) => {
-    const { runServerCommand } = await import('./serve.ts');
     if (inv.values['self-signed'] === undefined && (inv.values['tls-cert'] === undefined || inv.values['tls-key'] === undefined)) {
       throw new UsageError('give --tls-cert and --tls-key, or --self-signed DIR');
     }
+    const { runServerCommand } = await import('./serve.ts');
     return runServerCommand(inv);
   },
 };
