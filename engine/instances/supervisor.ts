@@ -56,6 +56,31 @@ interface Entry {
   stopping: boolean;
 }
 
+/** The last message a child logged (the `msg` of a JSON line, or the raw line), to say why it died. */
+async function lastLogLine(path: string): Promise<string | undefined> {
+  let fh;
+  try {
+    fh = await fs.open(path, 'r');
+    const { size } = await fh.stat();
+    const len = Math.min(size, 4096);
+    const buf = Buffer.alloc(len);
+    await fh.read(buf, 0, len, size - len);
+    const line = buf.toString('utf8').trimEnd().split('\n').pop()?.trim();
+    if (line === undefined || line === '') return undefined;
+    try {
+      const o = JSON.parse(line) as { msg?: unknown; error?: { message?: unknown } };
+      const msg = typeof o.msg === 'string' ? o.msg : line;
+      return (typeof o.error?.message === 'string' ? `${msg}: ${o.error.message}` : msg).slice(0, 300);
+    } catch {
+      return line.slice(0, 300);
+    }
+  } catch {
+    return undefined;
+  } finally {
+    await fh?.close();
+  }
+}
+
 function safeName(key: string): string {
   return key.replace(/[^a-zA-Z0-9.-]/g, '_');
 }
@@ -254,9 +279,16 @@ export class Supervisor {
     e.record = undefined;
     e.restarts++;
     // A child that ran for longer than the longest backoff starts its backoff afresh.
-    if (record.startedAt !== undefined && Date.now() - Date.parse(record.startedAt) > this.max) e.failures = 0;
+    if (record.ready !== undefined && record.startedAt !== undefined && Date.now() - Date.parse(record.startedAt) > this.max) e.failures = 0;
     void this.save();
     this.fail(e, `pid ${record.pid} ${how}`);
+    // Say why, from the child's last log line, once it is read.
+    const said = e.message;
+    void lastLogLine(this.logPaths(e.key).log).then((line) => {
+      if (line === undefined || e.message !== said || e.phase !== 'backoff') return;
+      e.message = `pid ${record.pid} ${how} (${line})${said?.slice(`pid ${record.pid} ${how}`.length) ?? ''}`;
+      this.opts.onChange();
+    });
   }
 
   private async checkLiveness(): Promise<void> {

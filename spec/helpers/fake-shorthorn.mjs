@@ -18,6 +18,11 @@ process.on('SIGTERM', () => process.exit(0));
 
 if (group === 'replica' && verb === 'serve') {
   const { values } = parseArgs({ args: rest, options: { dir: { type: 'string' }, size: { type: 'string' }, listen: { type: 'string' }, 'secret-file': { type: 'string' } } });
+  if (values.dir.includes('fail-start')) {
+    // Imitates a replica that refuses its directory: one JSON log line on stderr, exit 1.
+    process.stderr.write(JSON.stringify({ level: 'error', msg: `cannot open replica store in ${values.dir}: metadata is corrupt` }) + '\n');
+    process.exit(1);
+  }
   mkdirSync(values.dir, { recursive: true });
   writeFileSync(join(values.dir, 'fake-replica.json'), JSON.stringify({ size: values.size }));
   const { host, port } = hostPort(values.listen);

@@ -52,6 +52,17 @@ describe('instance supervisor (fake shorthorn children)', { timeout: 60_000 }, (
     assert.ok(existsSync(join(replicaDataDir(again), 'fake-replica.json')));
   });
 
+  it('reports why a replica fails to start and retries it with growing backoff', async () => {
+    await createReplica(store, 'bad', { volume: 'fail-start', node: 'n1', diskPath: cluster.diskPath('n1') });
+    const first = await waitForObject(store, 'Replica', 'bad', (o) => /metadata is corrupt/.test(o.status?.message ?? ''));
+    assert.equal(first.status?.currentState, 'error');
+    assert.match(first.status?.message ?? '', /exited with code 1 \(cannot open replica store in .*: metadata is corrupt\); restarting in \d+ ms/);
+    const later = await waitForObject(store, 'Replica', 'bad', (o) => /restarting in (400|800) ms/.test(o.status?.message ?? ''));
+    assert.equal(later.status?.currentState, 'error');
+    await store.delete('Replica', 'bad');
+    await waitForGone(store, 'Replica', 'bad');
+  });
+
   it('stops the process and removes the data directory of a deleted Replica, then lets it go', async () => {
     const r = await createReplica(store, 'r2', { volume: 'v2', node: 'n1', diskPath: cluster.diskPath('n1') });
     const running = await waitForObject(store, 'Replica', 'r2', (o) => o.status?.currentState === 'running');
