@@ -83,6 +83,39 @@ describe('webhooks app: real AdmissionReview fixtures', () => {
     });
   }
 
+  it('leaves a stored size off the 2 MiB step alone when an update does not change it', async () => {
+    const store = emptyStore();
+    const r = fixture('volume-update-shrink');
+    r.request.oldObject.spec.size = '10737418241';
+    r.request.object.spec.size = '10737418241';
+    r.request.object.spec.numberOfReplicas = 2;
+    assert.equal((await post(createApp({ store }), '/validate', r)).allowed, true);
+    store.close();
+  });
+
+  it('adds no defaults to a volume being deleted, so the finalizer can go even from an older spec', async () => {
+    const store = emptyStore();
+    const r = fixture('volume-update-shrink');
+    r.request.oldObject.metadata.deletionTimestamp = '2026-11-24T21:00:00Z';
+    delete r.request.oldObject.spec.staleReplicaTimeout;
+    r.request.object = structuredClone(r.request.oldObject);
+    r.request.object.metadata.finalizers = [];
+    const app = createApp({ store });
+    assert.deepEqual(await post(app, '/mutate', r), { uid: r.request.uid, allowed: true });
+    assert.deepEqual(await post(app, '/validate', r), { uid: r.request.uid, allowed: true });
+    store.close();
+  });
+
+  it('refuses a complete Volume whose size is off the 2 MiB step on /validate (the mutator rounds it first)', async () => {
+    const store = emptyStore();
+    const r = fixture('volume-update-shrink');
+    const v = { ...r.request.object, metadata: { name: 'v9' } };
+    v.spec.size = '10G';
+    const res = await post(createApp({ store }), '/validate', review('Volume', 'CREATE', v, undefined));
+    assert.equal(res.status.message, 'spec.size: expected a multiple of 2Mi, got "10G"');
+    store.close();
+  });
+
   it('allows CONNECT (nothing to judge)', async () => {
     const store = emptyStore();
     assert.equal((await post(createApp({ store }), '/validate', review('Volume', 'CONNECT', undefined, undefined))).allowed, true);

@@ -29,11 +29,14 @@ function kept(ctx: MutateContext, field: string): unknown {
  * Volume defaults, on CREATE and UPDATE of the main resource: numberOfReplicas, dataLocality and
  * staleReplicaTimeout from Settings, accessMode rwo, frontend iscsi, selectors [] when absent or
  * null, overrides "ignored". On UPDATE an absent field takes the stored value first (a client that
- * drops a field does not reset it). On CREATE only: size rounded up to 2 MiB (on UPDATE a size off
+ * drops a field does not reset it), and a volume being deleted gets none. On CREATE only: size rounded up to 2 MiB (on UPDATE a size off
  * the step is refused instead) and the shorthorn.io finalizer (on UPDATE it would block deletion).
  */
 export function mutateVolume(ctx: MutateContext): JsonPatchOp[] {
   if (!isRecord(ctx.object)) return [];
+  // A volume being deleted takes no defaults: its spec is frozen, and a default added now would
+  // turn the update that removes the finalizer into a refused spec change.
+  if (ctx.operation === 'UPDATE' && getIn(ctx.oldObject, ['metadata', 'deletionTimestamp']) !== undefined) return [];
   const d = new Draft(ctx.object);
   if (!d.ensureObject(['spec'])) return d.ops;
   const s = ctx.facts.settings;

@@ -30,6 +30,8 @@ export const checkVolumeName: Check<Volume> = ({ operation, object }) => {
 /** spec.size: more than 0, at most 16Ti, a multiple of 2Mi (the mutator rounds up on CREATE). */
 export const checkVolumeSize: Check<Volume> = ({ operation, object, old }) => {
   const bytes = quantityBytes(object.spec.size);
+  // A size the update leaves alone is not judged again (whatever admitted it then).
+  if (operation === 'UPDATE' && old !== undefined && quantityBytes(old.spec.size) === bytes) return [];
   if (bytes === 0) return [violation('volume-size', 'spec.size', `expected more than 0 bytes, got ${show(object.spec.size)}`)];
   if (bytes > MAX_VOLUME_BYTES) return [violation('volume-size', 'spec.size', `expected at most ${formatBytes(MAX_VOLUME_BYTES)}, got ${show(object.spec.size)}`)];
   if (bytes % SIZE_STEP_BYTES === 0) return [];
