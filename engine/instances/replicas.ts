@@ -4,6 +4,7 @@ import { FINALIZER } from '../../api/codecs/meta.ts';
 import type { Replica, ReplicaStatus } from '../../api/codecs/replica.ts';
 import { quantityBytes } from '../../api/quantity.ts';
 import { isStoreError } from '../../api/store/errors.ts';
+import { IDENTITY_FILE } from '../../diskmgr/identity.ts';
 import { statusDelta, type InstanceDeps } from './deps.ts';
 import { volumeSecretFile } from './secret.ts';
 import type { ChildView } from './supervisor.ts';
@@ -82,6 +83,15 @@ export async function reconcileReplicas(deps: InstanceDeps, all: readonly Replic
       if (disk !== undefined && !disk.ready) {
         await deps.supervisor.stop(key);
         await writeStatus(deps, r, statusOf(undefined, `disk ${disk.name} is not ready: ${disk.message}`));
+        continue;
+      }
+      // Never start a replica on a path that is not (or no longer) the disk: it would create its
+      // directory on whatever filesystem is there now.
+      const identity = join(r.spec.diskPath, IDENTITY_FILE);
+      const phase = deps.supervisor.view(key)?.phase;
+      if (phase !== 'running' && phase !== 'starting' && !(await fs.stat(identity).then(() => true, () => false))) {
+        await deps.supervisor.stop(key);
+        await writeStatus(deps, r, statusOf(undefined, `disk at ${r.spec.diskPath} has no ${IDENTITY_FILE}: not a Shorthorn disk (or not mounted)`));
         continue;
       }
       claimed.add(key);

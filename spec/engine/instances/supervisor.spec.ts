@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import type { Condition } from '../../../api/codecs/meta.ts';
 import { after, before, describe, it } from 'node:test';
 import { EmbeddedStore } from '../../../api/store/embedded.ts';
 import { pollUntil, readProcStat, spawnDetached } from '../../../engine/instances/process.ts';
@@ -94,6 +95,21 @@ describe('instance supervisor (fake shorthorn children)', { timeout: 60_000 }, (
     assert.ok(await alive(kept.status?.pid));
     // The child of the Replica deleted while no agent ran is ended and its data removed.
     assert.ok(await pollUntil(async () => !(await alive(doomed.status?.pid)) && !existsSync(replicaDataDir(r3)), 10_000));
+  });
+
+  it('stops the replicas of a disk that vanished, reports them failed, and never adopts the disk when it comes back empty', async () => {
+    await cluster.start('n2');
+    await createReplica(store, 'd1', { volume: 'vd', node: 'n2', diskPath: cluster.diskPath('n2') });
+    const up = await waitForObject(store, 'Replica', 'd1', (o) => o.status?.currentState === 'running');
+    rmSync(cluster.diskPath('n2'), { recursive: true, force: true });
+    const down = await waitForObject(store, 'Replica', 'd1', (o) => o.status?.currentState === 'error' && (o.spec.failedAt ?? '') !== '');
+    assert.match(down.status?.message ?? '', /disk disk1 is not ready/);
+    assert.ok(await pollUntil(async () => !(await alive(up.status?.pid)), 10_000), 'its process was stopped');
+    mkdirSync(cluster.diskPath('n2'));
+    const node = await waitForObject(store, 'Node', 'n2', (o) => o.status?.diskStatus?.disk1?.conditions?.some((c: Condition) => c.type === 'Ready' && c.reason === 'DiskFilesystemChanged') === true);
+    assert.equal(existsSync(join(cluster.diskPath('n2'), 'shorthorn-disk.cfg')), false, 'no new identity written over a changed disk');
+    assert.ok(node.status?.diskStatus?.disk1?.diskUUID);
+    assert.equal((await store.get('Replica', 'd1')).status?.currentState, 'error');
   });
 
   it('an adopted child that dies is restarted too', async () => {
