@@ -93,6 +93,11 @@ export class PlacementController {
     return this.queue.idle();
   }
 
+  /** The Volume of this name, as last seen. */
+  volume(name: string): Volume | undefined {
+    return this.volumes.get(name);
+  }
+
   /** The current settings. */
   currentSettings(): Settings {
     return this.settings;

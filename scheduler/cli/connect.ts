@@ -1,5 +1,6 @@
 import type { Invocation } from '../../api/cli/command.ts';
-import { connectStore } from '../../api/store/connect.ts';
+import { connectStore, findKubeconfig, kubeConfigForServer } from '../../api/store/connect.ts';
+import type { KubeVolumeView } from '../extender/resolver.ts';
 import type { ObjectStore } from '../../api/store/port.ts';
 
 /** Connects with the invocation's connection flags. */
@@ -9,4 +10,21 @@ export function storeFor(inv: Invocation): Promise<ObjectStore> {
   const server = s('server');
   const namespace = s('namespace');
   return connectStore({ ...(kubeconfig ? { kubeconfig } : {}), ...(server ? { server } : {}), ...(namespace ? { namespace } : {}) });
+}
+
+/** The PVC/PV/StorageClass view of the cluster the invocation points at (the extender's read port). */
+export async function kubeViewFor(inv: Invocation): Promise<KubeVolumeView> {
+  const k8s = await import('@kubernetes/client-node');
+  const { ClientKubeView } = await import('../extender/client-kube-view.ts');
+  const s = (k: string) => (typeof inv.values[k] === 'string' ? (inv.values[k] as string) : undefined);
+  const server = s('server');
+  let kc: InstanceType<typeof k8s.KubeConfig>;
+  if (server !== undefined) kc = kubeConfigForServer(server);
+  else {
+    kc = new k8s.KubeConfig();
+    const file = findKubeconfig(s('kubeconfig'));
+    if (file !== undefined) kc.loadFromFile(file);
+    else kc.loadFromDefault();
+  }
+  return new ClientKubeView(kc);
 }

@@ -1,7 +1,7 @@
 import { parseHostPort, UsageError, type Invocation } from '../../api/cli/command.ts';
 import { createLogger } from '../../api/log.ts';
 import { startPlacementService } from '../service.ts';
-import { storeFor } from './connect.ts';
+import { kubeViewFor, storeFor } from './connect.ts';
 
 /** `shorthorn placement serve`: the placement controller and, with --extender-listen, the scheduler extender. */
 export async function runServe(inv: Invocation): Promise<number> {
@@ -11,10 +11,11 @@ export async function runServe(inv: Invocation): Promise<number> {
   const key = inv.values['tls-key'];
   if ((typeof cert === 'string') !== (typeof key === 'string')) throw new UsageError('--tls-cert and --tls-key go together');
   const store = await storeFor(inv);
+  const kube = listen === undefined ? undefined : await kubeViewFor(inv);
   const svc = await startPlacementService({
     store,
     log,
-    ...(listen !== undefined ? { extender: { ...listen, ...(typeof cert === 'string' && typeof key === 'string' ? { tls: { certFile: cert, keyFile: key } } : {}) } } : {}),
+    ...(listen !== undefined && kube !== undefined ? { extender: { ...listen, kube, ...(typeof cert === 'string' && typeof key === 'string' ? { tls: { certFile: cert, keyFile: key } } : {}) } } : {}),
   });
   log.info('placement service running', { extender: svc.extenderUrl ?? 'off' });
   if (svc.extenderUrl !== undefined) inv.stdout.write(`extender listening on ${svc.extenderUrl}\n`);
