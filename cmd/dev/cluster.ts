@@ -6,6 +6,9 @@ import { devKubeconfigPath, devKubeconfigYaml } from '../../api/store/connect.ts
 import { EmbeddedStore } from '../../api/store/embedded.ts';
 import type { Admission } from '../../api/store/port.ts';
 import { createAdmission } from '../../webhooks/index.ts';
+import { startPlacement } from '../../scheduler/index.ts';
+import { startVolumeLifecycle } from '../../engine/instances/index.ts';
+import { AgentFleet, devNodes } from './agents.ts';
 
 /** What `shorthorn dev up` runs, and tests start in-process. */
 export interface DevClusterOptions {
@@ -15,6 +18,11 @@ export interface DevClusterOptions {
   /** API port (0 = any free port). */
   readonly port: number;
   readonly log?: Logger;
+  /** Simulated nodes, each an agent process with its own disk folders (0: control plane only). */
+  readonly nodes?: number;
+  readonly disksPerNode?: number;
+  /** First port of the agents' ranges (node i gets base + 1000·i … + 999). */
+  readonly portBase?: number;
 }
 
 /** A running local control plane. */
@@ -23,6 +31,8 @@ export interface DevCluster {
   readonly kubeconfig: string;
   readonly store: EmbeddedStore;
   readonly dataDir: string;
+  /** The simulated nodes' agents (pids, for tests that kill one). */
+  readonly agents: AgentFleet | undefined;
   stop(): Promise<void>;
 }
 
@@ -55,15 +65,29 @@ export async function startDevCluster(opts: DevClusterOptions): Promise<DevClust
   const kubeconfig = devKubeconfigPath(dataDir);
   writeFileSync(kubeconfig, devKubeconfigYaml(api.url, store.namespace));
   const stops: Array<() => Promise<void>> = [];
-  return {
-    url: api.url,
-    kubeconfig,
-    store,
-    dataDir,
-    stop: async () => {
-      for (const s of stops.reverse()) await s();
-      await api.close();
-      store.close();
-    },
+  const stop = async () => {
+    for (const s of stops.reverse()) await s();
+    await api.close();
+    store.close();
   };
+  let agents: AgentFleet | undefined;
+  try {
+    // The cluster-level controllers run in this process, on the store directly.
+    const placement = await startPlacement({ store, log: log.with({ part: 'placement' }) });
+    stops.push(() => placement.stop());
+    const lifecycle = startVolumeLifecycle({ store, log: log.with({ part: 'volume-lifecycle' }) });
+    stops.push(() => lifecycle.stop());
+    // The node agents are processes of their own, talking to the REST API as they would to Kubernetes.
+    const count = opts.nodes ?? 0;
+    if (count > 0) {
+      const fleet = new AgentFleet(devNodes(dataDir, count, opts.disksPerNode ?? 2, opts.portBase ?? 10000), { server: api.url, dataDir, host: opts.host, log: log.with({ part: 'agents' }) });
+      fleet.start();
+      agents = fleet;
+      stops.push(() => fleet.stop());
+    }
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+  return { url: api.url, kubeconfig, store, dataDir, agents, stop };
 }

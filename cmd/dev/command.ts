@@ -1,4 +1,4 @@
-import { parseHostPort, type Command } from '../../api/cli/command.ts';
+import { parseHostPort, UsageError, type Command } from '../../api/cli/command.ts';
 import { defaultDataDir } from '../../api/store/connect.ts';
 import { createLogger } from '../../api/log.ts';
 
@@ -13,13 +13,24 @@ export const devCommand: Command = {
       flags: {
         data: { type: 'string', help: 'data directory (default $SHORTHORN_DATA or ./.shorthorn)', placeholder: 'DIR' },
         listen: { type: 'string', help: 'address of the API', placeholder: 'HOST:PORT', default: '127.0.0.1:9500' },
+        nodes: { type: 'string', help: 'simulated nodes, each an agent with its own disks', placeholder: 'N', default: '3' },
+        'disks-per-node': { type: 'string', help: 'disk folders per node', placeholder: 'N', default: '2' },
+        'port-base': { type: 'string', help: 'first port for replica and engine processes (node i uses base+1000i … +999)', placeholder: 'PORT', default: '10000' },
       },
       run: async (inv) => {
         const { startDevCluster } = await import('./cluster.ts');
         const { host, port } = parseHostPort('listen', String(inv.values.listen));
         const dataDir = typeof inv.values.data === 'string' ? inv.values.data : defaultDataDir();
         const log = createLogger('dev');
-        const cluster = await startDevCluster({ dataDir, host, port, log });
+        const count = (flag: string, min: number, max: number) => {
+          const v = String(inv.values[flag]);
+          if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) throw new UsageError(`--${flag}: expected an integer from ${min} to ${max}, got "${v}"`);
+          return Number(v);
+        };
+        const nodes = count('nodes', 0, 20);
+        const disksPerNode = count('disks-per-node', 1, 8);
+        const portBase = count('port-base', 1024, 65535 - 1000 * Math.max(nodes, 1));
+        const cluster = await startDevCluster({ dataDir, host, port, log, nodes, disksPerNode, portBase });
         inv.stdout.write(
           [
             `Shorthorn dev cluster is up.`,
@@ -27,7 +38,8 @@ export const devCommand: Command = {
             `  kubeconfig: ${cluster.kubeconfig}`,
             `  data:       ${cluster.dataDir}`,
             `  logs:       ${cluster.dataDir}/logs`,
-            `Try: npx shorthorn volume create v1 --size 1Gi && npx shorthorn volume get v1 -o json`,
+            `  nodes:      ${nodes} (node1…node${nodes}), ${disksPerNode} disk folders each under ${cluster.dataDir}/nodes`,
+            `Try: npx shorthorn volume create v1 --size 1Gi && npx shorthorn volume attach v1 --node node1`,
             `(from another directory: export SHORTHORN_KUBECONFIG=${cluster.kubeconfig})`,
             `Ctrl-C stops it; it starts again on the same data.`,
             '',

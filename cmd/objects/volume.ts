@@ -7,10 +7,16 @@ import { parseBytes } from '../../api/quantity.ts';
 import { CONNECT_FLAGS, storeFor } from './client.ts';
 import { age, OUTPUT_FLAG, outputFormat, print, table } from './output.ts';
 
-/** Healthy/desired replica count from the engine's modes (RW counts as healthy). */
-export function replicaCount(v: Volume): string {
+/**
+ * Healthy/desired replica count: while an engine runs, its RW replicas; while detached, the
+ * replicas whose process runs and that have not failed.
+ */
+export function replicaCount(v: Volume, replicas: readonly Replica[]): string {
   const modes = Object.values(v.status?.replicaModes ?? {});
-  return `${modes.filter((m) => m === 'RW').length}/${v.spec.numberOfReplicas}`;
+  const healthy = modes.length > 0
+    ? modes.filter((m) => m === 'RW').length
+    : replicas.filter((r) => r.spec.volumeName === v.metadata.name && r.status?.currentState === 'running' && !r.spec.failedAt).length;
+  return `${healthy}/${v.spec.numberOfReplicas}`;
 }
 
 /** The Scheduled condition's message when the volume could not be placed. */
@@ -21,8 +27,8 @@ export function schedulingProblem(v: Volume): string | undefined {
 
 const HEADER = ['NAME', 'SIZE', 'REPLICAS', 'STATE', 'ROBUSTNESS', 'NODE', 'AGE'];
 
-function row(v: Volume): string[] {
-  return [v.metadata.name, v.spec.size, replicaCount(v), v.status?.state ?? 'creating', v.status?.robustness ?? 'unknown', v.spec.nodeID || '-', age(v.metadata.creationTimestamp)];
+function row(v: Volume, replicas: readonly Replica[]): string[] {
+  return [v.metadata.name, v.spec.size, replicaCount(v, replicas), v.status?.state ?? 'creating', v.status?.robustness ?? 'unknown', v.spec.nodeID || '-', age(v.metadata.creationTimestamp)];
 }
 
 function name(inv: Invocation, what: string): string {
@@ -71,7 +77,7 @@ export function describeVolume(v: Volume, replicas: readonly Replica[]): string 
   const lines = [
     `Name:          ${v.metadata.name}`,
     `Size:          ${v.spec.size}`,
-    `Replicas:      ${replicaCount(v)} healthy/desired`,
+    `Replicas:      ${replicaCount(v, replicas)} healthy/desired`,
     `State:         ${v.status?.state ?? 'creating'}`,
     `Robustness:    ${v.status?.robustness ?? 'unknown'}`,
     `Node:          ${v.spec.nodeID || '-'}`,
@@ -118,7 +124,8 @@ export const volumeCommands: Command[] = [
     run: async (inv) => {
       const fmt = outputFormat(inv);
       const store = await storeFor(inv);
-      print(inv, fmt, (await store.list('Volume')).items, HEADER, row, 'VolumeList');
+      const replicas = fmt === 'table' ? (await store.list('Replica')).items : [];
+      print(inv, fmt, (await store.list('Volume')).items, HEADER, (v) => row(v, replicas), 'VolumeList');
     },
   },
   {
@@ -132,7 +139,7 @@ export const volumeCommands: Command[] = [
       const store = await storeFor(inv);
       const v = await store.get('Volume', n);
       if (fmt === 'table') inv.stdout.write(describeVolume(v, await volumeReplicas(inv, n)));
-      else print(inv, fmt, v, HEADER, row);
+      else print(inv, fmt, v, HEADER, (x) => row(x, []));
     },
   },
   {
@@ -147,7 +154,7 @@ export const volumeCommands: Command[] = [
       const store = await storeFor(inv);
       const created = await store.create('Volume', obj as never, { dryRun: inv.values['dry-run'] === true });
       if (fmt === 'table') inv.stdout.write(`volume.shorthorn.io/${created.metadata.name} ${inv.values['dry-run'] ? 'created (server dry run)' : 'created'}\n`);
-      else print(inv, fmt, created, HEADER, row);
+      else print(inv, fmt, created, HEADER, (x) => row(x, []));
     },
   },
   {

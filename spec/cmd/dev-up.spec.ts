@@ -19,7 +19,7 @@ describe('shorthorn dev up and the object CLI (real processes)', { timeout: 120_
   });
 
   it('creates a volume with defaults, keeps it across SIGKILL, and refuses bad input naming the field', async () => {
-    let dev = await startShorthorn(['dev', 'up', '--data', data, '--listen', '127.0.0.1:0'], API_LINE);
+    let dev = await startShorthorn(['dev', 'up', '--data', data, '--listen', '127.0.0.1:0', '--nodes', '0'], API_LINE);
     try {
       const created = await shorthorn(['volume', 'create', 'v1', '--size', '1Gi'], env);
       assert.equal(created.code, 0, created.stderr);
@@ -49,7 +49,7 @@ describe('shorthorn dev up and the object CLI (real processes)', { timeout: 120_
       await shorthorn(['volume', 'create', 'v2', '--size', '512Mi'], env);
 
       await kill9(dev.child);
-      dev = await startShorthorn(['dev', 'up', '--data', data, '--listen', '127.0.0.1:0'], API_LINE);
+      dev = await startShorthorn(['dev', 'up', '--data', data, '--listen', '127.0.0.1:0', '--nodes', '0'], API_LINE);
       const after = await shorthorn(['volume', 'list', '-o', 'json'], env);
       assert.equal(after.code, 0, after.stderr);
       const items = JSON.parse(after.stdout).items as Array<{ metadata: { name: string }; spec: { numberOfReplicas: number } }>;
@@ -65,7 +65,7 @@ describe('shorthorn dev up and the object CLI (real processes)', { timeout: 120_
     const broken = text.replace('"size":"1Gi"', '"size":"9Gi"');
     assert.notEqual(broken, text);
     writeFileSync(wal, broken);
-    const r = await shorthorn(['dev', 'up', '--data', data, '--listen', '127.0.0.1:0']);
+    const r = await shorthorn(['dev', 'up', '--data', data, '--listen', '127.0.0.1:0', '--nodes', '0']);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /wal\.log: line \d+ is corrupt \(checksum mismatch\)/);
     assert.equal(readFileSync(wal, 'utf8'), broken);
