@@ -163,6 +163,39 @@ describe('a new user on one machine: dev up → volume → iSCSI → failures �
     assert.equal((await shorthorn(['volume', 'delete', 'nowhere'], env)).code, 0);
   });
 
+  it('evicts a disk and removes it without the volume ever dropping below 3 healthy replicas', async () => {
+    const victim = (await store.list('Replica')).items.find((r) => r.spec.volumeName === 'e2e' && r.spec.nodeID === 'node2');
+    assert.ok(victim);
+    const disk = victim.spec.diskID;
+    let lowest = 3;
+    const rv = (await volume()).metadata.resourceVersion;
+    const watch = store.watch('Volume', { resourceVersion: rv }, (e) => {
+      if (e.type === 'BOOKMARK' || e.object.metadata.name !== 'e2e') return;
+      const rw = Object.values(e.object.status?.replicaModes ?? {}).filter((m) => m === 'RW').length;
+      lowest = Math.min(lowest, rw);
+    });
+    const refused = await shorthorn(['node', 'disk', 'remove', 'node2', disk], env);
+    assert.notEqual(refused.code, 0, 'a disk that holds a replica and allows scheduling cannot be removed');
+    const ev = await shorthorn(['node', 'disk', 'update', 'node2', disk, '--scheduling', 'disable', '--evict', 'enable'], env);
+    assert.equal(ev.code, 0, ev.stderr);
+    await until('the replica to move off the disk', 180_000, async () => {
+      const rs = (await store.list('Replica')).items.filter((r) => r.spec.volumeName === 'e2e');
+      const v = await volume();
+      const rw = Object.values(v.status?.replicaModes ?? {}).filter((m) => m === 'RW').length;
+      return rs.length === 3 && rs.every((r) => !(r.spec.nodeID === 'node2' && r.spec.diskID === disk)) && rw === 3 ? true : undefined;
+    });
+    const rm = await until('the emptied disk to be removable', 60_000, async () => {
+      const r = await shorthorn(['node', 'disk', 'remove', 'node2', disk], env);
+      return r.code === 0 ? r : undefined;
+    });
+    assert.match(rm.stdout, new RegExp(`disk ${disk} removed`));
+    watch.stop();
+    assert.equal(lowest, 3, 'the volume never had fewer than 3 RW replicas');
+    const read = await run('qemu-io', ['-f', 'raw', '-c', `read -P 0x5a ${64 * MiB} ${32 * MiB}`, url], { timeoutMs: 60_000 });
+    assert.equal(read.code, 0, read.stderr);
+    assert.doesNotMatch(read.stdout, /Pattern verification failed/);
+  });
+
   it('detaches and deletes: the replica directories are gone', async () => {
     const dirs = (await store.list('Replica')).items.filter((r) => r.spec.volumeName === 'e2e').map((r) => join(r.spec.diskPath, 'replicas', r.spec.dataDirectoryName));
     assert.ok(dirs.every((d) => existsSync(d)), `replica directories exist: ${dirs.join(', ')}`);
