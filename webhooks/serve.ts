@@ -2,7 +2,9 @@ import { readFileSync } from 'node:fs';
 import { CommandError, parseHostPort, requireFlag, type Invocation } from '../api/cli/command.ts';
 import { createLogger, type Logger } from '../api/log.ts';
 import { EmbeddedStore } from '../api/store/embedded.ts';
+import { collectDefaultMetrics } from 'prom-client';
 import type { StoreReader } from './facts.ts';
+import { createMetrics } from './metrics.ts';
 import { startWebhookServer } from './server.ts';
 import { patchCaBundles } from './tls/ca-bundle.ts';
 import { ensureSelfSigned, serviceDnsNames } from './tls/self-signed.ts';
@@ -77,9 +79,12 @@ export async function runServerCommand(inv: Invocation): Promise<number> {
     store = embedded;
     log.info('not in a cluster: rules use the default Settings');
   }
+  const metrics = createMetrics();
+  // Process figures (CPU, memory, event loop lag) next to the admission ones.
+  collectDefaultMetrics({ register: metrics.registry });
   let server;
   try {
-    server = await startWebhookServer({ host, port, certFile, keyFile, store, log });
+    server = await startWebhookServer({ host, port, certFile, keyFile, store, log, metrics });
   } catch (e) {
     embedded?.close();
     throw new CommandError(`cannot serve on ${host}:${port}: ${(e as Error).message}`);
