@@ -32,9 +32,20 @@ export async function joinWriteOnly(engine: Engine, target: ReplicaHandle): Prom
   }
 }
 
+/** `ranges` (sorted, non-overlapping) clipped to [start, end); binary search for the first one. */
 function intersect(ranges: readonly ByteRange[], start: number, end: number): ByteRange[] {
   const out: ByteRange[] = [];
-  for (const r of ranges) {
+  let lo = 0;
+  let hi = ranges.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    const m = ranges[mid] as ByteRange;
+    if (m.offsetBytes + m.lengthBytes <= start) lo = mid + 1;
+    else hi = mid;
+  }
+  for (let i = lo; i < ranges.length; i++) {
+    const r = ranges[i] as ByteRange;
+    if (r.offsetBytes >= end) break;
     const a = Math.max(start, r.offsetBytes);
     const b = Math.min(end, r.offsetBytes + r.lengthBytes);
     if (a < b) out.push({ offsetBytes: a, lengthBytes: b - a });
@@ -82,7 +93,7 @@ function checkAlive(target: ReplicaHandle, source: ReplicaHandle): void {
 }
 
 /** Copies one chunk from source to target, honouring the mask. Returns the bytes it moved. */
-async function copyChunk(engine: Engine, target: ReplicaHandle, source: ReplicaHandle, mask: WriteMask, start: number, end: number, srcAlloc: readonly ByteRange[], tgtAlloc: readonly ByteRange[]): Promise<number> {
+async function copyChunk(engine: Engine, target: ReplicaHandle, source: ReplicaHandle, mask: WriteMask, start: number, end: number, srcAlloc: readonly ByteRange[], tgtAlloc: readonly ByteRange[]): Promise<{ moved: number; skipped: number }> {
   checkAlive(target, source);
   const copy = intersect(srcAlloc, start, end);
   const zero = subtract(intersect(tgtAlloc, start, end), copy);
@@ -93,10 +104,13 @@ async function copyChunk(engine: Engine, target: ReplicaHandle, source: ReplicaH
     checkAlive(target, source);
     const sends: Promise<void>[] = [];
     let moved = 0;
+    let skipped = 0;
     for (const p of copy) {
+      skipped += p.lengthBytes;
       for (const u of mask.unmasked(p.offsetBytes, p.lengthBytes)) {
         const piece = (data as Buffer).subarray(u.offsetBytes - start, u.offsetBytes - start + u.lengthBytes);
         moved += u.lengthBytes;
+        skipped -= u.lengthBytes;
         sends.push(target.call('write', u.lengthBytes, (c) => c.writeAt(u.offsetBytes, piece)));
       }
     }
@@ -104,7 +118,7 @@ async function copyChunk(engine: Engine, target: ReplicaHandle, source: ReplicaH
       for (const u of mask.unmasked(z.offsetBytes, z.lengthBytes)) sends.push(target.call('unmap', 0, (c) => c.unmapAt(u.offsetBytes, u.lengthBytes)));
     }
     await Promise.all(sends);
-    return moved;
+    return { moved, skipped };
   } finally {
     hold.release();
   }
@@ -119,7 +133,7 @@ export async function runRebuild(engine: Engine, target: ReplicaHandle, source: 
   const size = engine.sizeBytes;
   const chunkBytes = engine.opts.rebuildChunkBytes;
   const startedMs = Date.now();
-  const progress = { kind: plan.kind, source: source.address, doneBytes: 0, totalBytes: 0, startedMs, bytesPerSecond: 0 };
+  const progress = { kind: plan.kind, source: source.address, doneBytes: 0, totalBytes: 0, skippedBytes: 0, startedMs, bytesPerSecond: 0 };
   target.rebuild = progress;
   await target.call('meta', 0, (c) => c.setRebuilding(true));
   const scope: ByteRange[] = plan.kind === 'full' ? [{ offsetBytes: 0, lengthBytes: size }] : plan.regions.byteRanges();
@@ -137,7 +151,8 @@ export async function runRebuild(engine: Engine, target: ReplicaHandle, source: 
       const c = chunks[next++] as number;
       const start = c * chunkBytes;
       const end = Math.min(size, start + chunkBytes);
-      const moved = await copyChunk(engine, target, source, mask, start, end, srcAlloc, tgtAlloc);
+      const { moved, skipped } = await copyChunk(engine, target, source, mask, start, end, srcAlloc, tgtAlloc);
+      progress.skippedBytes += skipped;
       progress.doneBytes += intersect(srcAlloc, start, end).reduce((n, r) => n + r.lengthBytes, 0);
       progress.bytesPerSecond = Math.round(progress.doneBytes / Math.max(0.001, (Date.now() - startedMs) / 1000));
       engine.metrics.addRebuildBytes(target.address, moved);

@@ -33,6 +33,8 @@ export interface RebuildProgress {
   readonly source: string;
   doneBytes: number;
   totalBytes: number;
+  /** Bytes the copy skipped because a live write had already set them. */
+  skippedBytes: number;
   readonly startedMs: number;
   bytesPerSecond: number;
 }
