@@ -1,7 +1,6 @@
 import type { Settings } from '../api/settings.ts';
 import type { Node } from '../api/codecs/node.ts';
 import type { Replica } from '../api/codecs/replica.ts';
-import type { Kind } from '../api/kinds.ts';
 import type { AdmissionRequest, JsonPatchOp } from '../api/store/port.ts';
 import type { Finding } from './findings.ts';
 
@@ -50,6 +49,3 @@ export interface FactNeeds {
   readonly replicas: boolean;
   readonly volumeName: string | undefined;
 }
-
-/** The kinds the chain knows. */
-export type AdmittedKind = Kind;

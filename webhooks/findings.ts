@@ -50,6 +50,7 @@ export interface Warning {
   readonly message: string;
 }
 
+/** What a check returns, zero or more of. */
 export type Finding = Violation | Warning;
 
 /** A violation of `rule` at `path`. */
