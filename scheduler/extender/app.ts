@@ -127,7 +127,7 @@ export function createApp(deps: ExtenderDeps): express.Express {
       requests.inc({ verb: 'prioritize', outcome: E.isRight(vols) ? 'ok' : 'error' });
     } catch (err) {
       deps.log?.warn('prioritize failed', { pod: p.right.args.Pod.metadata.name, err });
-      answer = names.map((Host) => ({ Host, Score: 0 }));
+      answer = [];
       requests.inc({ verb: 'prioritize', outcome: 'error' });
     }
     res.json(answer);

@@ -37,8 +37,25 @@ export type KubeNode = t.TypeOf<typeof KubeNode> & {
 /** A v1.NodeList: `items` (null when empty, as Go encodes a nil slice). */
 export const NodeList = t.type({ items: Nullable(t.array(KubeNode)) });
 
+/**
+ * An array of strings, checked in one loop: NodeNames holds every node of the cluster (5,000 and
+ * more) on every call, and t.array(t.string) allocates a context per element.
+ */
+export const NodeNameList = new t.Type<string[], string[], unknown>(
+  'Array<string>',
+  (u): u is string[] => Array.isArray(u) && u.every((x) => typeof x === 'string'),
+  (u, c) => {
+    if (!Array.isArray(u)) return t.failure(u, c);
+    for (let i = 0; i < u.length; i++) {
+      if (typeof u[i] !== 'string') return t.failure(u[i], [...c, { key: String(i), type: t.string, actual: u[i] }]);
+    }
+    return t.success(u as string[]);
+  },
+  t.identity,
+);
+
 /** ExtenderArgs: Pod plus either Nodes (nodeCacheCapable false) or NodeNames (true). */
-export const ExtenderArgs = t.intersection([t.type({ Pod }), t.partial({ Nodes: Nullable(NodeList), NodeNames: Nullable(t.array(t.string)) })]);
+export const ExtenderArgs = t.intersection([t.type({ Pod }), t.partial({ Nodes: Nullable(NodeList), NodeNames: Nullable(NodeNameList) })]);
 export type ExtenderArgs = t.TypeOf<typeof ExtenderArgs>;
 
 /** FailedNodesMap: node name → reason. */

@@ -20,7 +20,10 @@ import { volumeFromClass } from './storage-class.ts';
  *   score(node)       = round(Σ_v s_v(node) × pressure(node) / number of volumes), in 0..10
  *
  * Unlike Stork's unscaled 100/50/25 the score stays within MaxExtenderPriority, so the scheduler's
- * weight decides how much it counts against its own plugins. A pod without Shorthorn volumes scores 0.
+ * weight decides how much it counts against its own plugins. Hosts scoring 0 are left out of the
+ * answer: kube-scheduler adds an extender's score per listed host and nothing for the others, and
+ * 5,000 zero entries would cost more to write and read than the scoring itself. A pod without
+ * Shorthorn volumes gets an empty list, which is 0 everywhere.
  */
 export const LOCALITY_SCORE = { node: 10, rack: 6, zone: 3 } as const;
 
@@ -34,15 +37,13 @@ function freeFraction(settings: Settings, n: NodeInfo | undefined): number {
   return Math.max(0, Math.min(1, 1 - n.minUsage / p));
 }
 
-interface ReplicaPlace {
-  readonly node: string;
-  readonly rack: string;
-  readonly zone: string;
-  readonly weight: number;
-}
-
 type VolumeScorer = (n: NodeInfo | undefined, name: string) => number;
 
+function raise(m: Map<string, number>, k: string, v: number): void {
+  if ((m.get(k) ?? 0) < v) m.set(k, v);
+}
+
+/** One volume's score function: the best replica weight per node, rack and zone, looked up per candidate. */
 function scorerFor(deps: ExtenderDeps, settings: Settings, graph: PlacementView, v: PodShorthornVolume): VolumeScorer {
   if (v._tag === 'Unbound') {
     const vol = volumeFromClass(v.claim, v.sizeBytes, v.parameters, settings);
@@ -50,36 +51,36 @@ function scorerFor(deps: ExtenderDeps, settings: Settings, graph: PlacementView,
     return (n) => MAX_EXTENDER_PRIORITY * freeFraction(settings, n);
   }
   const volume = deps.volume(v.volumeName);
-  const places: ReplicaPlace[] = [];
+  const byNode = new Map<string, number>();
+  const byRack = new Map<string, number>();
+  const byZone = new Map<string, number>();
   for (const r of graph.replicasOf(v.volumeName)) {
     if (!isActiveReplica(graph, r)) continue;
     const n = graph.node(r.nodeID);
     if (n === undefined) continue;
-    places.push({ node: n.name, rack: `${n.zone}/${n.rack}`, zone: n.zone, weight: volume !== undefined && isHealthy(volume, r) ? 1 : UNHEALTHY_WEIGHT });
+    const w = volume !== undefined && isHealthy(volume, r) ? 1 : UNHEALTHY_WEIGHT;
+    raise(byNode, n.name, w * LOCALITY_SCORE.node);
+    raise(byRack, n.rackKey, w * LOCALITY_SCORE.rack);
+    raise(byZone, n.zone, w * LOCALITY_SCORE.zone);
   }
-  if (places.length === 0) return () => 0;
-  return (n, name) => {
-    let best = 0;
-    for (const p of places) {
-      const loc = p.node === name ? LOCALITY_SCORE.node : n === undefined ? 0 : p.rack === `${n.zone}/${n.rack}` ? LOCALITY_SCORE.rack : p.zone === n.zone ? LOCALITY_SCORE.zone : 0;
-      const s = loc * p.weight;
-      if (s > best) best = s;
-    }
-    return best;
-  };
+  if (byNode.size === 0) return () => 0;
+  return (n, name) => Math.max(byNode.get(name) ?? 0, n === undefined ? 0 : Math.max(byRack.get(n.rackKey) ?? 0, byZone.get(n.zone) ?? 0));
 }
 
-/** Scores every candidate node 0..10 for the pod's Shorthorn volumes (see the formula above). */
+/** Scores the candidate nodes 0..10 for the pod's Shorthorn volumes (see the formula above); hosts scoring 0 are left out. */
 export function prioritizeNodes(deps: ExtenderDeps, names: readonly string[], vols: readonly PodShorthornVolume[]): HostPriority[] {
-  if (vols.length === 0) return names.map((Host) => ({ Host, Score: 0 }));
+  if (vols.length === 0) return [];
   const settings = deps.settings();
   const scorers = vols.map((v) => scorerFor(deps, settings, deps.graph, v));
-  return names.map((Host) => {
+  const out: HostPriority[] = [];
+  for (const Host of names) {
     const n = deps.graph.node(Host);
     let sum = 0;
     for (const s of scorers) sum += s(n, Host);
+    if (sum === 0) continue;
     const pressure = Math.min(1, 0.5 + 2 * freeFraction(settings, n));
     const Score = Math.max(0, Math.min(MAX_EXTENDER_PRIORITY, Math.round((sum * pressure) / vols.length)));
-    return { Host, Score };
-  });
+    if (Score > 0) out.push({ Host, Score });
+  }
+  return out;
 }

@@ -118,7 +118,7 @@ export class ClusterGraph implements PlacementView {
       this.rackMap.set(rackKey, rack);
       insertSorted(zone.racks, rack, (r) => r.key);
     }
-    const node: NodeInfo = { name: f.name, zone: f.zone, region: f.region, rack: f.rack, tags: f.tags, ready: f.ready, schedulable: f.schedulable, evictionRequested: f.evictionRequested, disks: [], minUsage: Infinity };
+    const node: NodeInfo = { name: f.name, zone: f.zone, region: f.region, rack: f.rack, rackKey, tags: f.tags, ready: f.ready, schedulable: f.schedulable, evictionRequested: f.evictionRequested, disks: [], minUsage: Infinity };
     this.ensure(key.region(f.region), { level: 'region', name: f.region });
     this.ensure(key.zone(f.zone), { level: 'zone', info: zone }, key.region(f.region));
     this.ensure(key.rack(f.zone, f.rack), { level: 'rack', info: rack }, key.zone(f.zone));

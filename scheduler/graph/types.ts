@@ -57,6 +57,8 @@ export interface NodeInfo {
   readonly region: string;
   /** The rack key: the rack label, or the node's own name when it has none (a rack of one). */
   readonly rack: string;
+  /** `<zone>/<rack>`: the rack's identity in the cluster. */
+  readonly rackKey: string;
   readonly tags: readonly string[];
   readonly ready: boolean;
   readonly schedulable: boolean;

@@ -167,7 +167,7 @@ export function placeRequest(view: PlacementView, req: VolumeRequest, count: num
 }
 
 function emptyNode(name: string): NodeInfo {
-  return { name, zone: '', region: '', rack: name, tags: [], ready: false, schedulable: false, evictionRequested: false, disks: [], minUsage: Infinity };
+  return { name, zone: '', region: '', rack: name, rackKey: `/${name}`, tags: [], ready: false, schedulable: false, evictionRequested: false, disks: [], minUsage: Infinity };
 }
 
 /** Places `count` new replicas of a Volume under the cluster Settings (see placeRequest). Pure. */

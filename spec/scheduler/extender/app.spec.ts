@@ -160,7 +160,7 @@ describe('extender POST /filter', () => {
 describe('extender POST /prioritize', () => {
   const app = setup();
   const cases: { name: string; claims: string[]; scores: Record<string, number> }[] = [
-    { name: 'no Shorthorn volume: every node 0', claims: [], scores: { n1: 0, n2: 0, n5: 0 } },
+    { name: 'no Shorthorn volume: every node 0 (an empty list)', claims: [], scores: { n1: 0, n2: 0, n5: 0 } },
     // vol-3r: n1 healthy (10), n3 rebuilding (10 × 0.5 = 5, more than its zone's 3), n4 healthy; n2 shares rack r1 with n1 (6); n8 shares zone b with n4 (3) but its disk is nearly full (× 0.6).
     { name: 'healthy replica node highest, then same rack, then same zone; rebuilding counts less; pressure lowers', claims: ['pvc-vol-3r'], scores: { n1: 10, n2: 6, n3: 5, n4: 10, n5: 0, n8: 2 } },
     { name: 'scores of several volumes are averaged back into 0..10', claims: ['pvc-vol-3r', 'pvc-vol-local'], scores: { n1: 8, n2: 8, n4: 5 } },
@@ -172,9 +172,9 @@ describe('extender POST /prioritize', () => {
       const res = await request(app).post('/prioritize').send({ Pod: pod(...c.claims), NodeNames: NODES });
       assert.equal(res.status, 200);
       const got = Object.fromEntries((res.body as { Host: string; Score: number }[]).map((h) => [h.Host, h.Score]));
-      assert.deepEqual(Object.keys(got), NODES);
-      for (const [n, s] of Object.entries(c.scores)) assert.equal(got[n], s, `score of ${n}`);
-      for (const s of Object.values(got)) assert.ok(s >= 0 && s <= 10);
+      for (const [n, s] of Object.entries(c.scores)) assert.equal(got[n] ?? 0, s, `score of ${n}`);
+      for (const s of Object.values(got)) assert.ok(s >= 1 && s <= 10, 'hosts scoring 0 are left out');
+      for (const h of Object.keys(got)) assert.ok(NODES.includes(h));
     });
   }
 
@@ -239,6 +239,7 @@ describe('extender with a recorded kube-scheduler request', () => {
     assert.equal(res.status, 200);
     const got = Object.fromEntries((res.body as { Host: string; Score: number }[]).map((h) => [h.Host, h.Score]));
     assert.ok((got['worker-a1'] ?? 0) > (got['worker-a2'] ?? 0), JSON.stringify(got));
+    assert.ok((got['worker-a2'] ?? 0) > 0, 'same zone as a replica scores');
     assert.ok((got['worker-b1'] ?? 0) > (got['worker-c1'] ?? 0), JSON.stringify(got));
   });
 

@@ -1,0 +1,127 @@
+/**
+ * `npm run bench -- extender [nodes=5000] [volumes=20000] [requests=400]`: a 5,000-node graph
+ * with 20,000 three-replica volumes, the extender app served on 127.0.0.1, and pods with 1–3
+ * volumes sent through POST /filter and /prioritize end to end over HTTP (keep-alive, as
+ * kube-scheduler does), in both request forms. Prints p50/p99 per verb and form.
+ */
+import * as E from 'fp-ts/Either';
+import { createServer } from 'node:http';
+import { Agent, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { quantityBytes } from '../api/quantity.ts';
+import type { Volume } from '../api/codecs/volume.ts';
+import { resolveSettings } from '../api/settings.ts';
+import { createApp } from '../scheduler/extender/app.ts';
+import { CSI_DRIVER, MemoryKubeView } from '../scheduler/extender/resolver.ts';
+import { buildGraph } from '../scheduler/graph/build.ts';
+import { placeReplicas } from '../scheduler/placement/place.ts';
+import { benchNode, benchVolume } from './placement.ts';
+
+function percentile(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? NaN;
+}
+
+function post(agent: Agent, port: number, path: string, body: string): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** Builds the cluster and serves the extender on 127.0.0.1 (in a worker thread, so the client's JSON work does not share its event loop). */
+async function serve(nodeCount: number, volumeCount: number): Promise<void> {
+  const settings = resolveSettings({});
+  const t0 = performance.now();
+  const nodes = Array.from({ length: nodeCount }, (_, i) => benchNode(i, 3, 60, 4));
+  const graph = buildGraph(nodes, []);
+  const vols = new Map<string, Volume>();
+  const kube = new MemoryKubeView();
+  for (let i = 0; i < volumeCount; i++) {
+    const v = benchVolume(i);
+    const r = placeReplicas(graph, v, settings, 3, { existing: [] });
+    const picks = E.isRight(r) ? r.right.picks : r.left.placed;
+    const modes: Record<string, string> = {};
+    picks.forEach((p, k) => {
+      const name = `${v.metadata.name}-r${k}`;
+      modes[name] = 'RW';
+      graph.upsertReplica({ name, volumeName: v.metadata.name, nodeID: p.node, diskID: p.disk, sizeBytes: quantityBytes(v.spec.size), failed: false, failedAtMs: NaN, evictionRequested: false, running: true, deleting: false });
+    });
+    vols.set(v.metadata.name, { ...v, status: { replicaModes: modes } });
+    kube.addClaim({ namespace: 'bench', name: `pvc-${i}`, volumeName: `pv-${i}` });
+    kube.volumes.set(`pv-${i}`, { name: `pv-${i}`, csiDriver: CSI_DRIVER, volumeHandle: v.metadata.name });
+  }
+  const app = createApp({ graph, volume: (n) => vols.get(n), settings: () => settings, kube, maxBodyBytes: 64 * 1024 * 1024 });
+  const server = createServer(app);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  parentPort?.postMessage({ port: (server.address() as AddressInfo).port, disks: graph.diskCount, seconds: (performance.now() - t0) / 1000 });
+  parentPort?.once('message', () => {
+    server.closeAllConnections();
+    server.close();
+    parentPort?.postMessage({ maxRssMiB: process.resourceUsage().maxRSS / 1024 });
+  });
+}
+
+if (!isMainThread && (workerData as { role?: string } | null)?.role === 'extender-server') {
+  const w = workerData as { nodes: number; volumes: number };
+  await serve(w.nodes, w.volumes);
+}
+
+/** Runs the bench; args: [nodes=5000] [volumes=20000] [requests=400]. */
+export async function run(args: string[]): Promise<void> {
+  const nodeCount = Number(args[0] ?? 5000);
+  const volumeCount = Number(args[1] ?? 20000);
+  const requests = Number(args[2] ?? 400);
+  // A worker does not inherit the tsx loader: register it first, then load this module.
+  const boot = `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => { m.register(); return import(${JSON.stringify(import.meta.url)}); });`;
+  const worker = new Worker(boot, { eval: true, workerData: { role: 'extender-server', nodes: nodeCount, volumes: volumeCount } });
+  const ready = await new Promise<{ port: number; disks: number; seconds: number }>((resolve, reject) => {
+    worker.once('message', resolve);
+    worker.once('error', reject);
+  });
+  const port = ready.port;
+  process.stdout.write(`extender bench: ${nodeCount} nodes, ${ready.disks} disks, ${volumeCount} volumes placed in ${ready.seconds.toFixed(1)} s; server in a worker thread\n`);
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const nodes = Array.from({ length: nodeCount }, (_, i) => benchNode(i, 3, 60, 4));
+  const names = nodes.map((n) => n.metadata.name);
+  // The NodeList form carries each node as the scheduler would (trimmed to labels and conditions here; real nodes are larger).
+  const nodeList = { metadata: {}, items: nodes.map((n) => ({ metadata: { name: n.metadata.name, labels: n.metadata.labels }, status: { conditions: [{ type: 'Ready', status: 'True' }] } })) };
+  const pod = (i: number) => {
+    const k = 1 + (i % 3);
+    const volumes = Array.from({ length: k }, (_, j) => ({ name: `v${j}`, persistentVolumeClaim: { claimName: `pvc-${(i * 7919 + j * 104729) % volumeCount}` } }));
+    return { metadata: { name: `pod-${i}`, namespace: 'bench', uid: `u-${i}` }, spec: { volumes } };
+  };
+  const forms: { name: string; body: (i: number) => string; count: number }[] = [
+    { name: 'NodeNames', body: (i) => JSON.stringify({ Pod: pod(i), NodeNames: names, Nodes: null }), count: requests },
+    { name: 'Nodes', body: (i) => JSON.stringify({ Pod: pod(i), Nodes: nodeList, NodeNames: null }), count: Math.max(20, Math.floor(requests / 4)) },
+  ];
+  for (const form of forms) {
+    for (const verb of ['filter', 'prioritize']) {
+      const times: number[] = [];
+      const warm = 20;
+      for (let i = 0; i < form.count + warm; i++) {
+        const body = form.body(i);
+        const a = performance.now();
+        const res = await post(agent, port, `/${verb}`, body);
+        const ms = performance.now() - a;
+        if (res.status !== 200) throw new Error(`${verb} answered ${res.status}: ${res.text.slice(0, 200)}`);
+        JSON.parse(res.text);
+        if (i >= warm) times.push(ms);
+      }
+      times.sort((x, y) => x - y);
+      const size = Buffer.byteLength(form.body(0));
+      process.stdout.write(`${form.name.padEnd(9)} ${verb.padEnd(10)} requests ${String(form.count).padStart(4)}, body ${(size / 1024).toFixed(0)} KiB: p50 ${percentile(times, 50).toFixed(2)} ms, p99 ${percentile(times, 99).toFixed(2)} ms\n`);
+    }
+  }
+  agent.destroy();
+  worker.postMessage('stop');
+  const mem = await new Promise<{ maxRssMiB: number }>((resolve) => worker.once('message', resolve));
+  await worker.terminate();
+  process.stdout.write(`goal: p99 < 5 ms with NodeNames; peak memory (maxRSS, whole process) ${mem.maxRssMiB.toFixed(0)} MiB\n`);
+}
