@@ -14,9 +14,11 @@ export const EngineReplicaStatus = t.intersection([
   t.type({ address: t.string, mode: t.string }),
   t.partial({
     revision: Numberish,
+    /** Why the replica is ERR. */
+    cause: t.string,
     rebuild: t.union([
       t.null,
-      t.partial({ state: t.string, doneBytes: Numberish, totalBytes: Numberish, bytesDone: Numberish, bytesTotal: Numberish, kind: t.string, error: t.string }),
+      t.partial({ state: t.string, finished: t.boolean, doneBytes: Numberish, totalBytes: Numberish, bytesDone: Numberish, bytesTotal: Numberish, kind: t.string, error: t.string }),
     ]),
   }),
 ]);

@@ -68,7 +68,7 @@ function rebuildOf(s: EngineReplicaStatus): { state?: 'in-progress' | 'complete'
   if (rb === undefined || rb === null) return undefined;
   const done = rb.doneBytes ?? rb.bytesDone;
   const total = rb.totalBytes ?? rb.bytesTotal;
-  const state = rb.state === 'complete' || rb.state === 'error' ? rb.state : 'in-progress';
+  const state = rb.state === 'complete' || rb.state === 'error' ? rb.state : rb.finished === true || s.mode === 'RW' ? 'complete' : s.mode === 'ERR' ? 'error' : 'in-progress';
   return { state, ...(done !== undefined ? { doneBytes: String(done) } : {}), ...(total !== undefined ? { totalBytes: String(total) } : {}), ...(rb.error !== undefined ? { error: rb.error } : {}) };
 }
 
@@ -113,7 +113,7 @@ async function followEngine(deps: InstanceDeps, mem: EngineMemory, timing: Engin
       continue;
     }
     if (s.mode === 'ERR' && !isFailed(r)) {
-      deps.log.warn('replica is ERR in its engine', { kind: 'Replica', name: r.metadata.name, address: s.address });
+      deps.log.warn('replica is ERR in its engine', { kind: 'Replica', name: r.metadata.name, address: s.address, cause: s.cause });
       await patchReplicaSpec(deps, r, { failedAt: stamp() });
     }
     if (s.mode === 'RW' && (isFailed(r) || (r.spec.healthyAt ?? '') === '')) await patchReplicaSpec(deps, r, { failedAt: '', healthyAt: stamp() });

@@ -56,7 +56,7 @@ if (group === 'replica' && verb === 'serve') {
       res.end(JSON.stringify(body));
     };
     if (req.method === 'GET' && req.url === '/v1/status') {
-      return send(200, { volume: values.volume, size: values.size, replicas: [...replicas.values()].map((r) => ({ address: r.address, mode: r.mode, revision: 1 })) });
+      return send(200, { volume: values.volume, sizeBytes: Number(values.size), replicas: [...replicas.values()].map((r) => ({ address: r.address, mode: r.mode, revision: '1', ...(r.mode === 'ERR' ? { cause: `replica ${r.address}: connection closed` } : {}) })) });
     }
     if (req.method === 'POST' && req.url === '/v1/replicas') {
       let body = '';
