@@ -17,7 +17,7 @@ export interface KindRules {
   readonly checks: readonly Check<never>[];
   readonly deleteChecks: readonly DeleteCheck<never>[];
   /** The facts a (main-resource) request of this kind needs. */
-  readonly needs: (req: { readonly operation: string; readonly object?: unknown }) => FactNeeds;
+  readonly needs: (req: { readonly operation: string; readonly object?: unknown; readonly oldObject?: unknown }) => FactNeeds;
 }
 
 const NONE: FactNeeds = { settings: false, nodes: false, replicas: false, volumeName: undefined };
@@ -39,7 +39,8 @@ export const RULES: Readonly<Record<Kind, KindRules>> = {
     mutators: [mutateVolume],
     checks: [...VOLUME_CHECKS, ...VOLUME_UPDATE_CHECKS] as Check<never>[],
     deleteChecks: [],
-    needs: (req) => (req.operation === 'DELETE' ? NONE : { ...NONE, settings: true, nodes: true }),
+    // Nodes only feed the redundancy warnings, given on CREATE and when numberOfReplicas changes.
+    needs: (req) => (req.operation === 'DELETE' ? NONE : { ...NONE, settings: true, nodes: req.operation === 'CREATE' || getIn(req.object, ['spec', 'numberOfReplicas']) !== getIn(req.oldObject, ['spec', 'numberOfReplicas']) }),
   },
   Node: {
     codec: KINDS.Node.codec as t.Type<unknown, unknown, unknown>,

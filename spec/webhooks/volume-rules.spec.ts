@@ -130,6 +130,8 @@ const update: Case[] = [
   { name: 'lets the finalizer go from a volume being deleted', kind: 'Volume', op: 'UPDATE', seed: seedDeleting, target: 'v1', object: (v) => ({ ...v, metadata: { ...v.metadata, finalizers: [] } }), expect: { allowed: true } },
   { name: 'takes status updates of a volume being deleted', kind: 'Volume', op: 'STATUS', seed: seedDeleting, target: 'v1', object: (v) => ({ ...v, status: { state: 'deleting' } }), expect: { allowed: true } },
   { name: 'takes status updates without spec rules (subresource status)', kind: 'Volume', op: 'STATUS', seed: (s) => seedAttached(s), target: 'v1', object: (v) => ({ ...v, status: { ...v.status, robustness: 'degraded' } }), expect: { allowed: true } },
+  { name: 'warns on update when numberOfReplicas drops to 1', kind: 'Volume', op: 'UPDATE', seed: seedVolume, target: 'v1', object: edit((s) => (s.numberOfReplicas = 1)), expect: { allowed: true, check: (_o, w) => assert.deepEqual(w, ['spec.numberOfReplicas: 1 replica gives no redundancy: the data is lost with its disk']) } },
+  { name: 'does not warn again on updates that leave numberOfReplicas alone', kind: 'Volume', op: 'UPDATE', seed: (s) => seedVolume(s, { numberOfReplicas: 1 }), target: 'v1', object: edit((s) => (s.size = '12Gi')), expect: { allowed: true, check: (_o, w) => assert.deepEqual(w, []) } },
   { name: 'lets a volume be deleted', kind: 'Volume', op: 'DELETE', seed: seedVolume, target: 'v1', expect: { allowed: true } },
 ];
 
