@@ -1,0 +1,98 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import request from 'supertest';
+import { createControlApp } from '../../../engine/controller/control-api.ts';
+import { memoryEngine, modeOf, pattern, waitFor } from '../../helpers/engine-fixture.ts';
+import { MemoryStore } from '../../helpers/memory-replica.ts';
+
+const MiB = 1 << 20;
+
+describe('control API', () => {
+  it('shows volume, size, and each replica with mode and revision', async () => {
+    const { engine } = await memoryEngine(2);
+    await engine.writeAt(0, pattern(8, 1));
+    const res = await request(createControlApp(engine)).get('/v1/status').expect(200);
+    assert.equal(res.body.volume, 'v1');
+    assert.equal(res.body.sizeBytes, 8 * MiB);
+    assert.deepEqual(
+      res.body.replicas.map((r: { address: string; mode: string; revision: string }) => [r.address, r.mode, r.revision]),
+      [
+        ['r1', 'RW', '1'],
+        ['r2', 'RW', '1'],
+      ],
+    );
+    await engine.close();
+  });
+
+  it('shows a replica ERR with its cause as soon as it fails', async () => {
+    const { cluster, engine } = await memoryEngine(2);
+    const app = createControlApp(engine);
+    const t0 = performance.now();
+    cluster.connOrThrow('r2').disconnect('socket hang up');
+    await waitFor(engine, () => modeOf(engine, 'r2') === 'ERR');
+    const res = await request(app).get('/v1/status').expect(200);
+    assert.ok(performance.now() - t0 < 1000);
+    const r2 = res.body.replicas.find((r: { address: string }) => r.address === 'r2');
+    assert.equal(r2.mode, 'ERR');
+    assert.match(r2.cause, /replica r2: connection lost: socket hang up/);
+    await engine.close();
+  });
+
+  it('adds a replica (202, rebuild kind) and reports its rebuild progress', async () => {
+    const { cluster, engine } = await memoryEngine(1);
+    await engine.writeAt(0, pattern(2048, 1));
+    cluster.stores.set('r2', new MemoryStore(8 * MiB));
+    const app = createControlApp(engine);
+    const res = await request(app).post('/v1/replicas').send({ address: 'r2' }).expect(202);
+    assert.deepEqual(res.body, { address: 'r2', rebuild: 'full' });
+    await waitFor(engine, () => modeOf(engine, 'r2') === 'RW');
+    const st = await request(app).get('/v1/status').expect(200);
+    const r2 = st.body.replicas.find((r: { address: string }) => r.address === 'r2');
+    assert.equal(r2.rebuild.doneBytes, MiB);
+    assert.equal(r2.rebuild.totalBytes, MiB);
+    assert.equal(r2.rebuild.finished, true);
+    await engine.close();
+  });
+
+  const errors = [
+    { name: 'a body without an address is 400', req: (a: request.Agent) => a.post('/v1/replicas').send({ addr: 'x' }), status: 400, msg: /address/ },
+    { name: 'malformed JSON is 400', req: (a: request.Agent) => a.post('/v1/replicas').set('content-type', 'application/json').send('{"address":'), status: 400, msg: /JSON|Unexpected/ },
+    { name: 'adding a replica already RW is 409', req: (a: request.Agent) => a.post('/v1/replicas').send({ address: 'r1' }), status: 409, msg: /already in the set/ },
+    { name: 'adding an unreachable replica is 502', req: (a: request.Agent) => a.post('/v1/replicas').send({ address: 'nowhere' }), status: 502, msg: /unreachable/ },
+    { name: 'removing an unknown replica is 404', req: (a: request.Agent) => a.delete('/v1/replicas/zz'), status: 404, msg: /not in the set/ },
+    { name: 'removing the last RW replica is 409', req: (a: request.Agent) => a.delete('/v1/replicas/r1'), status: 409, msg: /last healthy replica/ },
+  ];
+  for (const c of errors) {
+    it(c.name, async () => {
+      const { engine } = await memoryEngine(1);
+      const res = await c.req(request.agent(createControlApp(engine))).expect(c.status);
+      assert.match(res.body.error, c.msg);
+      await engine.close();
+    });
+  }
+
+  it('removes a replica (204) and the set no longer lists it', async () => {
+    const { engine } = await memoryEngine(2);
+    const app = createControlApp(engine);
+    await request(app).delete('/v1/replicas/r2').expect(204);
+    const st = await request(app).get('/v1/status').expect(200);
+    assert.deepEqual(
+      st.body.replicas.map((r: { address: string }) => r.address),
+      ['r1'],
+    );
+    await engine.close();
+  });
+
+  it('serves Prometheus metrics with per-replica counts, bytes and latency histograms', async () => {
+    const { engine } = await memoryEngine(2);
+    await engine.writeAt(0, pattern(8, 1));
+    await engine.readAt(0, 4096);
+    const res = await request(createControlApp(engine)).get('/metrics').expect(200);
+    assert.match(res.headers['content-type'] ?? '', /text\/plain/);
+    assert.match(res.text, /shorthorn_engine_replica_io_total\{replica="r1",op="write",volume="v1"\} 1/);
+    assert.match(res.text, /shorthorn_engine_replica_io_bytes_total\{replica="r2",op="write",volume="v1"\} 4096/);
+    assert.match(res.text, /shorthorn_engine_replica_io_seconds_bucket\{le="0.001",volume="v1",replica="r1",op="write"\}/);
+    assert.match(res.text, /shorthorn_engine_replica_mode\{replica="r1",mode="RW",volume="v1"\} 1/);
+    await engine.close();
+  });
+});
