@@ -84,6 +84,7 @@ export async function startRebuild(engine: Engine, h: ReplicaHandle, plan: Rebui
     },
     (e: unknown) => {
       const err = e instanceof Error ? e : new Error(String(e));
+      if (h.rebuild !== undefined) h.rebuild.finishedMs = Date.now();
       engine.setErr(h, new Error(`rebuild from ${source.address} failed: ${err.message}`, { cause: err }));
       engine.events.emit('rebuild', h, err);
     },

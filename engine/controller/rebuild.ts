@@ -133,7 +133,7 @@ export async function runRebuild(engine: Engine, target: ReplicaHandle, source: 
   const size = engine.sizeBytes;
   const chunkBytes = engine.opts.rebuildChunkBytes;
   const startedMs = Date.now();
-  const progress = { kind: plan.kind, source: source.address, doneBytes: 0, totalBytes: 0, skippedBytes: 0, startedMs, bytesPerSecond: 0 };
+  const progress = { kind: plan.kind, source: source.address, doneBytes: 0, totalBytes: 0, skippedBytes: 0, startedMs, finishedMs: undefined as number | undefined, bytesPerSecond: 0 };
   target.rebuild = progress;
   await target.call('meta', 0, (c) => c.setRebuilding(true));
   const scope: ByteRange[] = plan.kind === 'full' ? [{ offsetBytes: 0, lengthBytes: size }] : plan.regions.byteRanges();
@@ -175,5 +175,6 @@ export async function runRebuild(engine: Engine, target: ReplicaHandle, source: 
     engine.masks.delete(mask);
     barrier.release();
   }
-  progress.bytesPerSecond = Math.round(progress.totalBytes / Math.max(0.001, (Date.now() - startedMs) / 1000));
+  progress.finishedMs = Date.now();
+  progress.bytesPerSecond = Math.round(progress.totalBytes / Math.max(0.001, (progress.finishedMs - startedMs) / 1000));
 }

@@ -36,6 +36,8 @@ export interface RebuildProgress {
   /** Bytes the copy skipped because a live write had already set them. */
   skippedBytes: number;
   readonly startedMs: number;
+  /** Set when the copy has finished (successfully or not). */
+  finishedMs: number | undefined;
   bytesPerSecond: number;
 }
 

@@ -38,7 +38,7 @@ function replicaStatus(h: ReplicaHandle, revision: string | undefined): ReplicaS
     ...(revision !== undefined ? { revision } : {}),
     ...(h.mode === 'ERR' && h.cause !== undefined ? { cause: `replica ${h.address}: ${h.cause.message}` } : {}),
     ...(r !== undefined
-      ? { rebuild: { kind: r.kind, source: r.source, doneBytes: r.doneBytes, totalBytes: r.totalBytes, skippedBytes: r.skippedBytes, bytesPerSecond: r.bytesPerSecond, elapsedSeconds: (Date.now() - r.startedMs) / 1000, finished: h.mode === 'RW' } }
+      ? { rebuild: { kind: r.kind, source: r.source, doneBytes: r.doneBytes, totalBytes: r.totalBytes, skippedBytes: r.skippedBytes, bytesPerSecond: r.bytesPerSecond, elapsedSeconds: ((r.finishedMs ?? Date.now()) - r.startedMs) / 1000, finished: h.mode === 'RW' } }
       : {}),
   };
 }
