@@ -13,11 +13,15 @@ export interface Frame extends FrameHeader {
 const EMPTY = Buffer.alloc(0);
 
 /**
- * Splits a byte stream into frames. It keeps one growable buffer (offset + length, compacted and
- * grown geometrically); a chunk that arrives while nothing is pending is borrowed as it is, so whole
- * frames inside one chunk are handed out without a copy. The header (magic and version first) is
- * checked as soon as its bytes are there, and the payload length against the cap BEFORE any payload
- * is buffered, so a hostile length never makes us allocate or wait.
+ * Splits a byte stream into frames. A chunk that arrives while nothing is pending is borrowed as it
+ * is, so whole frames inside one chunk are handed out without a copy. Only a frame that straddles
+ * chunks is assembled in the decoder's own growable buffer (reused, grown geometrically), and only
+ * up to that frame's end: the rest of the chunk is borrowed again once the frame is handed out.
+ * The header (magic and version first) is checked as soon as its bytes are there, and the payload
+ * length against the cap BEFORE any payload is buffered, so a hostile length never makes us
+ * allocate or wait.
+ *
+ * Use: push(chunk), then call next() until it returns null, then push the next chunk.
  */
 export class FrameDecoder {
   private buf: Buffer = EMPTY;
@@ -25,6 +29,10 @@ export class FrameDecoder {
   private end = 0;
   /** `buf` is a socket chunk we must not write into. */
   private borrowed = false;
+  /** The decoder's own assembly buffer, kept for reuse. */
+  private own: Buffer = EMPTY;
+  /** The part of the last chunk after the frame being assembled. */
+  private rest: Buffer | null = null;
   private failed: ProtocolError | null = null;
 
   /** `maxPayloadBytes` may be raised later (after authentication) with `setMaxPayload`. */
@@ -37,12 +45,17 @@ export class FrameDecoder {
 
   /** Bytes received but not yet handed out as frames. */
   get bufferedBytes(): number {
-    return this.end - this.start;
+    return this.end - this.start + (this.rest?.length ?? 0);
   }
 
   /** Adds received bytes. */
   push(chunk: Buffer): void {
     if (chunk.length === 0) return;
+    if (this.rest !== null) {
+      // next() was not drained before this push: keep every byte, in order.
+      this.rest = Buffer.concat([this.rest, chunk]);
+      return;
+    }
     const pending = this.end - this.start;
     if (pending === 0) {
       this.buf = chunk;
@@ -51,21 +64,39 @@ export class FrameDecoder {
       this.borrowed = true;
       return;
     }
-    const need = pending + chunk.length;
-    if (this.borrowed || this.buf.length < need) {
-      const own = Buffer.allocUnsafe(Math.max(need, this.borrowed ? 0 : this.buf.length * 2, 64 * 1024));
-      this.buf.copy(own, 0, this.start, this.end);
-      this.buf = own;
+    const take = Math.min(chunk.length, this.bytesToFrameEnd(pending, chunk));
+    this.append(chunk, take);
+    if (take < chunk.length) this.rest = chunk.subarray(take);
+  }
+
+  /**
+   * Bytes of `chunk` that complete the pending frame: up to its end when the header says how long
+   * it is (just the header when the payload is past the cap), else everything.
+   */
+  private bytesToFrameEnd(pending: number, chunk: Buffer): number {
+    if (pending + chunk.length < HEADER_BYTES) return chunk.length;
+    let payloadBytes = 0;
+    for (let i = HeaderField.payloadBytes; i < HeaderField.payloadBytes + 4; i++) {
+      payloadBytes = payloadBytes * 256 + ((i < pending ? this.buf[this.start + i] : chunk[i - pending]) as number);
+    }
+    const frameBytes = HEADER_BYTES + (payloadBytes > this.maxPayloadBytes ? 0 : payloadBytes);
+    return Math.max(0, frameBytes - pending);
+  }
+
+  /** Moves the pending bytes into the own buffer (if borrowed) and appends chunk[0, take). */
+  private append(chunk: Buffer, take: number): void {
+    const pending = this.end - this.start;
+    const need = pending + take;
+    if (this.borrowed || this.buf.length - this.start < need) {
+      if (this.own.length < need) this.own = Buffer.allocUnsafe(Math.max(need, this.own.length * 2, 64 * 1024));
+      this.buf.copy(this.own, 0, this.start, this.end);
+      this.buf = this.own;
       this.borrowed = false;
       this.start = 0;
       this.end = pending;
-    } else if (this.buf.length - this.end < chunk.length) {
-      this.buf.copyWithin(0, this.start, this.end);
-      this.start = 0;
-      this.end = pending;
     }
-    chunk.copy(this.buf, this.end);
-    this.end += chunk.length;
+    chunk.copy(this.buf, this.end, 0, take);
+    this.end += take;
   }
 
   /**
@@ -73,6 +104,17 @@ export class FrameDecoder {
    * stream is unusable and every later call returns the same error).
    */
   next(): Frame | ProtocolError | null {
+    for (;;) {
+      const r = this.tryNext();
+      if (r !== null || this.rest === null) return r;
+      // More bytes wait behind the buffered ones (a push before next() was drained): take them.
+      const rest = this.rest;
+      this.rest = null;
+      this.push(rest);
+    }
+  }
+
+  private tryNext(): Frame | ProtocolError | null {
     if (this.failed !== null) return this.failed;
     const avail = this.end - this.start;
     if (avail === 0) return null;
@@ -103,15 +145,18 @@ export class FrameDecoder {
     }
     const requestId = b.readUInt32BE(s + HeaderField.requestId);
     this.start += frameBytes;
-    if (this.start === this.end) {
-      this.start = 0;
-      this.end = 0;
-      if (this.borrowed) {
-        this.buf = EMPTY;
-        this.borrowed = false;
-      }
-    }
+    if (this.start === this.end) this.resetOrBorrowRest();
     return { op, requestId, offsetBytes, lengthBytes, payloadBytes, payload };
+  }
+
+  /** Everything buffered was handed out: borrow what followed the assembled frame, if anything. */
+  private resetOrBorrowRest(): void {
+    const rest = this.rest;
+    this.rest = null;
+    this.buf = rest ?? EMPTY;
+    this.start = 0;
+    this.end = rest?.length ?? 0;
+    this.borrowed = rest !== null;
   }
 
   private fail(message: string): ProtocolError {

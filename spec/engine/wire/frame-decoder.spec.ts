@@ -93,6 +93,28 @@ describe('FrameDecoder', () => {
     }
   });
 
+  it('decodes every frame when several chunks are pushed before draining', () => {
+    const wire = Buffer.concat([...frames, ...frames].map(encode));
+    for (const step of [1, 5, 33, 100, 1000]) {
+      const d = new FrameDecoder(MAX_PAYLOAD_BYTES);
+      const out: Frame[] = [];
+      for (let at = 0, k = 0; at < wire.length; at += step, k++) {
+        d.push(wire.subarray(at, at + step));
+        if (k % 3 !== 2) continue;
+        for (let f = d.next(); f !== null; f = d.next()) {
+          assert.ok(!(f instanceof ProtocolError), String(f));
+          out.push(f);
+        }
+      }
+      for (let f = d.next(); f !== null; f = d.next()) {
+        assert.ok(!(f instanceof ProtocolError), String(f));
+        out.push(f);
+      }
+      assert.equal(out.length, 2 * frames.length, `step ${step}`);
+      [...frames, ...frames].forEach((s, i) => assertSame(out[i], s));
+    }
+  });
+
   it('keeps handed-out payloads intact while later chunks are buffered and compacted', () => {
     const big = { op: Op.Write, requestId: 5, offsetBytes: 0, lengthBytes: 200_000, payload: patterned(200_000, 5) };
     const wire = Buffer.concat([encode(frames[2] as Spec), encode(big), encode(frames[2] as Spec)]);
