@@ -80,12 +80,14 @@ class BlockLogicalUnit implements LogicalUnit {
     const legacy = this.ctx.legacyReservation;
     if (legacy !== undefined && legacy !== me && entry.legacyAllowed !== true) return reservationConflict;
     if (isConflict(this.ctx.pr, me, entry.access)) return reservationConflict;
+    let result: ScsiResult;
     try {
-      return await entry.handler(this.ctx, cmd);
+      result = await entry.handler(this.ctx, cmd);
     } catch (err) {
       this.ctx.log.warn('command failed', { opcode, err });
-      return senseForIoError(err, entry.access === 'read' ? 'read' : entry.access === 'write' ? 'write' : 'other');
+      result = senseForIoError(err, entry.access === 'read' ? 'read' : entry.access === 'write' ? 'write' : 'other');
     }
+    return entry.dataOut === undefined ? result : { ...result, dataOutLength: entry.dataOut(cmd.cdb) };
   }
 
   /** LUNs other than 0 (SPC-4 §4.6.2): INQUIRY says "no unit here", REPORT LUNS works, the rest fail. */

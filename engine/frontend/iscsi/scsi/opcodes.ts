@@ -30,6 +30,7 @@ export const Op = {
   Read16: 0x88, // READ (16)
   CompareAndWrite: 0x89, // COMPARE AND WRITE
   Write16: 0x8a, // WRITE (16)
+  OrWrite16: 0x8b, // ORWRITE (16)
   WriteAndVerify16: 0x8e, // WRITE AND VERIFY (16)
   Verify16: 0x8f, // VERIFY (16)
   PreFetch16: 0x90, // PRE-FETCH (16)

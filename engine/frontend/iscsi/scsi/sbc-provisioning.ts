@@ -51,8 +51,9 @@ async function fill(ctx: Parameters<Handler>[0], lba: number, blocks: number, bl
 
 /**
  * WRITE SAME (10)/(16) (SBC-3 §5.41, §5.42): one block of data-out (none with NDOB, which means
- * zeros) written to every block of the range; with UNMAP and a zero block the range is unmapped
- * instead, since unmapped blocks read as zeros (LBPRZ).
+ * zeros) written to every block of the range. With UNMAP the range is unmapped whatever the data
+ * (SBC-3 §5.42: the device server performs the unmap operation; unmapped blocks then read as zeros,
+ * LBPRZ), as libiscsi's WriteSame*.UnmapUntilEnd expects.
  */
 export const writeSame: Handler = async (ctx, cmd) => {
   const d = decodeBlockRange(cmd.cdb);
@@ -62,10 +63,12 @@ export const writeSame: Handler = async (ctx, cmd) => {
   const bad = checkProtect(r);
   if (bad !== undefined) return bad;
   if (r.anchor) return invalidFieldInCdb(1, 4); // ANC_SUP = 0
-  if (r.blocks === 0) return invalidFieldInCdb(lenByte); // WSNZ = 1
   const oob = checkRange(ctx, r.lba, r.blocks);
   if (oob !== undefined) return oob;
-  if (r.blocks > MAX_WRITE_SAME_BLOCKS) return invalidFieldInCdb(lenByte);
+  // WSNZ = 0: NUMBER OF LOGICAL BLOCKS 0 means from the LBA to the last one (SBC-3 §5.42).
+  const blocks = r.blocks === 0 ? blockCount(ctx) - r.lba : r.blocks;
+  if (blocks > MAX_WRITE_SAME_BLOCKS) return invalidFieldInCdb(lenByte);
+  if (blocks === 0) return good();
   const wp = checkWritable(ctx);
   if (wp !== undefined) return wp;
   let block: Buffer | undefined;
@@ -76,10 +79,9 @@ export const writeSame: Handler = async (ctx, cmd) => {
     if (cmd.dataOut.length !== B) return invalidFieldInCdb(lenByte);
     block = cmd.dataOut;
   }
-  const zero = block.every((x) => x === 0);
-  const release = await ctx.lock.acquire(r.lba, r.blocks);
+  const release = await ctx.lock.acquire(r.lba, blocks);
   try {
-    await fill(ctx, r.lba, r.blocks, r.unmap && zero ? undefined : block, !ctx.mode.wce);
+    await fill(ctx, r.lba, blocks, r.unmap ? undefined : block, !ctx.mode.wce);
     return good();
   } catch (err) {
     return senseForIoError(err, 'write');

@@ -52,11 +52,21 @@ async function writeBlocks(ctx: UnitContext, r: BlockRange, data: Buffer): Promi
   }
 }
 
-/** The data-out a write needs; short data-out (the initiator sent less than the CDB says) is refused. */
+/** The data-out a compare needs; short data-out (less than the CDB says) is refused. */
 function payload(cmd: ScsiCommand, r: BlockRange, blocks = r.blocks): Buffer | ScsiResult {
   const need = blocks * B;
   if (cmd.dataOut.length < need) return invalidFieldInCdb(lengthByte(cmd.cdb));
   return cmd.dataOut.length === need ? cmd.dataOut : cmd.dataOut.subarray(0, need);
+}
+
+/**
+ * The whole blocks of data-out a write gets. When the Expected Data Transfer Length was shorter than
+ * the CDB's transfer length, only what arrived is written (libiscsi iSCSIResiduals; the iSCSI layer
+ * reports the overflow residual from ScsiResult.dataOutLength).
+ */
+function received(cmd: ScsiCommand, r: BlockRange): Buffer {
+  const blocks = Math.min(r.blocks, Math.floor(cmd.dataOut.length / B));
+  return cmd.dataOut.length === blocks * B ? cmd.dataOut : cmd.dataOut.subarray(0, blocks * B);
 }
 
 /** WRITE (6/10/12/16) and WRITE AND VERIFY (10/12/16): the write is verified by the device's own checks. */
@@ -68,9 +78,8 @@ export const write: Handler = async (ctx, cmd) => {
   if (isWav && r.bytchk > 1) return invalidFieldInCdb(1, 2);
   const wp = checkWritable(ctx);
   if (wp !== undefined) return wp;
-  if (r.blocks === 0) return good();
-  const data = payload(cmd, r);
-  if (!Buffer.isBuffer(data)) return data;
+  const data = received(cmd, r);
+  if (data.length === 0) return good();
   return writeBlocks(ctx, r, data);
 };
 
@@ -121,9 +130,10 @@ export const compareAndWrite: Handler = async (ctx, cmd) => {
   if (!isRange(r)) return r;
   const wp = checkWritable(ctx);
   if (wp !== undefined) return wp;
-  if (r.blocks === 0) return good();
   const len = r.blocks * B;
+  // The data-out must be exactly verify + write data; this also catches a length that wrapped to 0.
   if (cmd.dataOut.length !== 2 * len) return invalidFieldInCdb(13);
+  if (r.blocks === 0) return good();
   const release = await ctx.lock.acquire(r.lba, r.blocks);
   try {
     const medium = await ctx.device.readAt(r.lba * B, len);
@@ -145,8 +155,28 @@ export const writeAtomic: Handler = async (ctx, cmd) => {
   if (cmd.cdb.readUInt16BE(10) !== 0) return invalidFieldInCdb(10);
   const wp = checkWritable(ctx);
   if (wp !== undefined) return wp;
-  if (r.blocks === 0) return good();
-  const data = payload(cmd, r);
-  if (!Buffer.isBuffer(data)) return data;
+  const data = received(cmd, r);
+  if (data.length === 0) return good();
   return writeBlocks(ctx, r, data);
+};
+
+/** ORWRITE (16) (SBC-3 §5.10): each block becomes the OR of its old contents and the data-out, atomically. */
+export const orWrite: Handler = async (ctx, cmd) => {
+  const r = prepare(ctx, cmd, MAX_TRANSFER_BLOCKS);
+  if (!isRange(r)) return r;
+  const wp = checkWritable(ctx);
+  if (wp !== undefined) return wp;
+  const data = received(cmd, r);
+  if (data.length === 0) return good();
+  const release = await ctx.lock.acquire(r.lba, r.blocks);
+  try {
+    const merged = await ctx.device.readAt(r.lba * B, data.length);
+    for (let i = 0; i < merged.length; i++) merged[i] = (merged[i] ?? 0) | (data[i] ?? 0);
+    await ctx.device.writeAt(r.lba * B, merged, { fua: r.fua || !ctx.mode.wce });
+    return good();
+  } catch (err) {
+    return senseForIoError(err, 'write');
+  } finally {
+    release();
+  }
 };

@@ -12,8 +12,8 @@ import type { RangeLock } from './range-lock.ts';
 export const LOGICAL_BLOCK_BYTES = 512;
 /** log2(physical / logical): 4 KiB physical blocks (READ CAPACITY (16) LOGICAL BLOCKS PER PHYSICAL BLOCK EXPONENT). */
 export const PHYSICAL_BLOCK_EXPONENT = 3;
-/** Largest transfer in one command, in logical blocks (VPD B0 MAXIMUM TRANSFER LENGTH): 8 MiB. */
-export const MAX_TRANSFER_BLOCKS = 16384;
+/** Largest transfer in one command, in logical blocks (VPD B0 MAXIMUM TRANSFER LENGTH): 32 MiB. */
+export const MAX_TRANSFER_BLOCKS = 65536;
 /** Optimal transfer length in logical blocks (VPD B0): 1 MiB. */
 export const OPTIMAL_TRANSFER_BLOCKS = 2048;
 /** Largest UNMAP / WRITE SAME range in logical blocks (VPD B0), kept ≤ 1 Mi blocks as libiscsi expects. */

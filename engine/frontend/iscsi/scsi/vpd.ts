@@ -154,7 +154,7 @@ export function vpdPage(code: number, identity: UnitIdentity, nexus: Nexus, targ
 /** BLOCK LIMITS body (SBC-4 table 217 offsets minus the 4-byte header). */
 function blockLimits(): Buffer {
   const b = Buffer.alloc(0x3c);
-  b[0] = 0x01; // WSNZ: WRITE SAME with NUMBER OF LOGICAL BLOCKS 0 is refused
+  b[0] = 0x00; // WSNZ 0: WRITE SAME with NUMBER OF LOGICAL BLOCKS 0 runs to the last LBA
   b[1] = MAX_COMPARE_AND_WRITE_BLOCKS; // MAXIMUM COMPARE AND WRITE LENGTH
   b.writeUInt16BE(1 << PHYSICAL_BLOCK_EXPONENT, 2); // OPTIMAL TRANSFER LENGTH GRANULARITY
   b.writeUInt32BE(MAX_TRANSFER_BLOCKS, 4); // MAXIMUM TRANSFER LENGTH

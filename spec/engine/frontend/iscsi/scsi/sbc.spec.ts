@@ -24,12 +24,13 @@ const cases: Case[] = [
   { name: 'READ (16) past the end is LBA OUT OF RANGE', cdb: blockCdb(0x88, BLOCKS - 1, 2), status: CHECK, sense: '05/21/00' },
   { name: 'READ (16) at LBA 2^64-1 is LBA OUT OF RANGE', cdb: blockCdb(0x88, 0xffffffffffffffffn, 1), status: CHECK, sense: '05/21/00' },
   { name: 'READ (10) with RDPROTECT set is INVALID FIELD IN CDB pointing at byte 1', cdb: blockCdb(0x28, 0, 1, 0x20), status: CHECK, sense: '05/24/00', check: (_r, _d, s) => { assert.equal(s?.[15], 0xc8 | 7); assert.equal(s?.readUInt16BE(16), 1); } },
-  { name: 'READ (16) longer than MAXIMUM TRANSFER LENGTH is INVALID FIELD IN CDB', setup: async (r) => { r.device.resize(64 << 20); await r.run(cdb(6, 0)); }, cdb: blockCdb(0x88, 0, 16385), status: CHECK, sense: '05/24/00' },
+  { name: 'READ (16) longer than MAXIMUM TRANSFER LENGTH is INVALID FIELD IN CDB', setup: async (r) => { r.device.resize(64 << 20); await r.run(cdb(6, 0)); }, cdb: blockCdb(0x88, 0, 65537), status: CHECK, sense: '05/24/00' },
   { name: 'WRITE (10) stores the data', cdb: blockCdb(0x2a, 4, 2), dataOut: blocksOf(2, 9), status: GOOD, check: (r) => assert.deepEqual(r.device.data.subarray(2048, 3072), blocksOf(2, 9)) },
   { name: 'WRITE (16) with FUA is written with fua', cdb: blockCdb(0x8a, 0, 1, 0x08), dataOut: blocksOf(1, 1), status: GOOD, check: (r) => assert.equal(r.device.fuaWrites, 1) },
   { name: 'WRITE (12) without FUA is not', cdb: blockCdb(0xaa, 0, 1), dataOut: blocksOf(1, 1), status: GOOD, check: (r) => assert.equal(r.device.fuaWrites, 0) },
   { name: 'WRITE (6) of one block', cdb: blockCdb(0x0a, 3, 1), dataOut: blocksOf(1, 3), status: GOOD, check: (r) => assert.equal(r.device.data[3 * 512], 3) },
-  { name: 'WRITE (10) with short data-out is refused', cdb: blockCdb(0x2a, 0, 2), dataOut: blocksOf(1, 1), status: CHECK, sense: '05/24/00' },
+  { name: 'WRITE (10) with less data-out than the CDB says writes only the blocks that arrived', cdb: blockCdb(0x2a, 0, 2), dataOut: blocksOf(1, 1), status: GOOD, check: (r) => { assert.equal(r.device.data[0], 1); assert.equal(r.device.data[512], 0); } },
+  { name: 'ORWRITE (16) ORs the data into the blocks', setup: async (r) => void r.device.data.fill(0xa5, 0, 512), cdb: blockCdb(0x8b, 0, 1), dataOut: blocksOf(1, 0x5a), status: GOOD, check: (r) => assert.deepEqual(r.device.data.subarray(0, 512), blocksOf(1, 0xff)) },
   { name: 'WRITE (10) past the end is LBA OUT OF RANGE', cdb: blockCdb(0x2a, BLOCKS, 1), dataOut: blocksOf(1, 1), status: CHECK, sense: '05/21/00' },
   { name: 'WRITE (10) on a full device is DATA PROTECT / SPACE ALLOCATION FAILED', setup: async (r) => void r.device.failNext.push('ENOSPC'), cdb: blockCdb(0x2a, 0, 1), dataOut: blocksOf(1, 1), status: CHECK, sense: '07/27/07' },
   { name: 'WRITE (10) failing with EIO is MEDIUM ERROR / WRITE ERROR', setup: async (r) => void r.device.failNext.push('EIO'), cdb: blockCdb(0x2a, 0, 1), dataOut: blocksOf(1, 1), status: CHECK, sense: '03/0c/00' },
@@ -48,8 +49,9 @@ const cases: Case[] = [
   { name: 'COMPARE AND WRITE with wrong data-out size is INVALID FIELD IN CDB', cdb: blockCdb(0x89, 0, 1), dataOut: blocksOf(1, 0), status: CHECK, sense: '05/24/00' },
   { name: 'WRITE SAME (10) repeats the block', cdb: blockCdb(0x41, 10, 3), dataOut: blocksOf(1, 8), status: GOOD, check: (r) => assert.deepEqual(r.device.data.subarray(5120, 6656), blocksOf(3, 8)) },
   { name: 'WRITE SAME (16) with UNMAP and zeros unmaps', setup: async (r) => void r.device.data.fill(1, 0, 8192), cdb: blockCdb(0x93, 0, 16, 0x08), dataOut: blocksOf(1, 0), status: GOOD, check: (r) => assert.ok(r.device.data.subarray(0, 8192).every((x) => x === 0)) },
+  { name: 'WRITE SAME (10) with UNMAP unmaps even when the block is not zeros', setup: async (r) => void r.device.data.fill(1, 0, 4096), cdb: blockCdb(0x41, 0, 8, 0x08), dataOut: blocksOf(1, 0xff), status: GOOD, check: (r) => assert.ok(r.device.data.subarray(0, 4096).every((x) => x === 0)) },
   { name: 'WRITE SAME (16) with NDOB writes zeros', setup: async (r) => void r.device.data.fill(1, 0, 1024), cdb: blockCdb(0x93, 0, 2, 0x01), status: GOOD, check: (r) => assert.ok(r.device.data.subarray(0, 1024).every((x) => x === 0)) },
-  { name: 'WRITE SAME (10) of zero blocks is INVALID FIELD IN CDB (WSNZ)', cdb: blockCdb(0x41, 0, 0), dataOut: blocksOf(1, 0), status: CHECK, sense: '05/24/00' },
+  { name: 'WRITE SAME (10) of zero blocks writes to the last LBA (WSNZ 0)', cdb: blockCdb(0x41, BLOCKS - 4, 0), dataOut: blocksOf(1, 3), status: GOOD, check: (r) => assert.deepEqual(r.device.data.subarray((BLOCKS - 4) * 512), blocksOf(4, 3)) },
   { name: 'WRITE SAME (10) with two blocks of data-out is INVALID FIELD IN CDB', cdb: blockCdb(0x41, 0, 2), dataOut: blocksOf(2, 0), status: CHECK, sense: '05/24/00' },
   { name: 'WRITE SAME (16) past the end is LBA OUT OF RANGE', cdb: blockCdb(0x93, BLOCKS - 1, 2), dataOut: blocksOf(1, 0), status: CHECK, sense: '05/21/00' },
   { name: 'UNMAP deallocates every descriptor', setup: async (r) => void r.device.data.fill(1), cdb: cdb(10, 0x42, 0, 0, 0, 0, 0, 0, 0, 40), dataOut: unmapList([[0, 8], [100, 8]]), status: GOOD, check: (r) => { assert.equal(r.device.data[0], 0); assert.equal(r.device.data[100 * 512], 0); assert.equal(r.device.data[8 * 512], 1); } },
@@ -101,8 +103,23 @@ describe('SBC commands', () => {
       await c.setup?.(r);
       const res = await r.run(c.cdb, c.dataOut === undefined ? {} : { dataOut: c.dataOut });
       assert.equal(res.status, c.status, `status ${res.status} sense ${senseOf(res)}`);
+      if (c.dataOut !== undefined) assert.ok(res.dataOutLength !== undefined, 'commands with data-out report dataOutLength');
       if (c.sense !== undefined) assert.equal(senseOf(res), c.sense);
       await c.check?.(r, res.dataIn, res.sense);
+    });
+  }
+
+  const residualCases = [
+    { name: 'WRITE (10) of 2 blocks', cdb: blockCdb(0x2a, 0, 2), want: 1024 },
+    { name: 'COMPARE AND WRITE of 1 block', cdb: blockCdb(0x89, 0, 1), want: 1024 },
+    { name: 'WRITE SAME (16) with NDOB', cdb: blockCdb(0x93, 0, 1, 0x01), want: 0 },
+    { name: 'VERIFY (10) BYTCHK 3', cdb: blockCdb(0x2f, 0, 4, 0x06), want: 512 },
+    { name: 'UNMAP with a 24-byte list', cdb: cdb(10, 0x42, 0, 0, 0, 0, 0, 0, 0, 24), want: 24 },
+  ];
+  for (const c of residualCases) {
+    it(`reports the data-out length the CDB asks for: ${c.name}`, async () => {
+      const r = await rig();
+      assert.equal((await r.run(c.cdb, { dataOut: Buffer.alloc(c.want) })).dataOutLength, c.want);
     });
   }
 
