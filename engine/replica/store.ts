@@ -40,6 +40,9 @@ export class ReplicaStore implements ReplicaBackend {
   private serial: Promise<unknown> = Promise.resolve();
   private compactCheckAt = COMPACT_MIN_RECORDS;
   private closed = false;
+  /** Data operations running now; close() waits for them so no I/O hits a closed descriptor. */
+  private active = 0;
+  private onIdle: (() => void) | null = null;
 
   /** Use openStore (store-open.ts). */
   constructor(
@@ -72,7 +75,30 @@ export class ReplicaStore implements ReplicaBackend {
     return -1;
   }
 
-  async read(offsetBytes: number, lengthBytes: number): Promise<Buffer> {
+  read(offsetBytes: number, lengthBytes: number): Promise<Buffer> {
+    return this.track(this.readNow(offsetBytes, lengthBytes));
+  }
+
+  write(offsetBytes: number, data: Buffer): Promise<void> {
+    return this.track(this.writeNow(offsetBytes, data));
+  }
+
+  unmap(offsetBytes: number, lengthBytes: number): Promise<void> {
+    return this.track(this.unmapNow(offsetBytes, lengthBytes));
+  }
+
+  /** Counts an operation in `active` until it settles; refuses new ones once closing. */
+  private track<T>(p: Promise<T>): Promise<T> {
+    this.active++;
+    const done = () => {
+      if (--this.active === 0 && this.onIdle !== null) this.onIdle();
+    };
+    p.then(done, done);
+    return p;
+  }
+
+  private async readNow(offsetBytes: number, lengthBytes: number): Promise<Buffer> {
+    if (this.closed) throw new ReplicaError('EIO', `replica ${this.location}: store is closed`);
     const out = Buffer.allocUnsafe(lengthBytes);
     const bs = this.blockBytes;
     const b0 = Math.floor(offsetBytes / bs);
@@ -104,7 +130,8 @@ export class ReplicaStore implements ReplicaBackend {
     await Promise.all(reads);
   }
 
-  async write(offsetBytes: number, data: Buffer): Promise<void> {
+  private async writeNow(offsetBytes: number, data: Buffer): Promise<void> {
+    if (this.closed) throw new ReplicaError('EIO', `replica ${this.location}: store is closed`);
     const bs = this.blockBytes;
     const b0 = Math.floor(offsetBytes / bs);
     const n = Math.ceil((offsetBytes + data.length) / bs) - b0;
@@ -169,7 +196,8 @@ export class ReplicaStore implements ReplicaBackend {
     await this.head.pwrite(buf, offsetBytes);
   }
 
-  async unmap(offsetBytes: number, lengthBytes: number): Promise<void> {
+  private async unmapNow(offsetBytes: number, lengthBytes: number): Promise<void> {
+    if (this.closed) throw new ReplicaError('EIO', `replica ${this.location}: store is closed`);
     const bs = this.blockBytes;
     const end = offsetBytes + lengthBytes;
     const fb = Math.ceil(offsetBytes / bs);
@@ -194,7 +222,7 @@ export class ReplicaStore implements ReplicaBackend {
       }
     }
     for (const [off, len] of zeroWrites) {
-      for (let at = 0; at < len; at += ZEROS.length) await this.write(off + at, ZEROS.subarray(0, Math.min(ZEROS.length, len - at)));
+      for (let at = 0; at < len; at += ZEROS.length) await this.writeNow(off + at, ZEROS.subarray(0, Math.min(ZEROS.length, len - at)));
     }
     this.revision++;
   }
@@ -345,6 +373,7 @@ export class ReplicaStore implements ReplicaBackend {
     if (this.closed) return Promise.resolve();
     this.closed = true;
     return this.serialise(async () => {
+      if (this.active > 0) await new Promise<void>((r) => (this.onIdle = r));
       await this.flushNow();
       await this.state.write({ revision: this.revision, clean: true });
       for (const l of this.layers) await l.close();

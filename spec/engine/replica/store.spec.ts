@@ -159,6 +159,20 @@ describe('ReplicaStore', { timeout: 60_000 }, () => {
     await crashed.close();
   });
 
+  it('closes only after writes in flight have landed, and refuses I/O after', async () => {
+    const dir = fresh();
+    const s = await open(dir);
+    const writes = Array.from({ length: 50 }, (_, i) => s.write(i * 4096 + 512, pattern(1024, i)));
+    const closing = s.close();
+    await Promise.all(writes);
+    await closing;
+    await assert.rejects(s.read(0, 512), /store is closed/);
+    const again = await open(dir);
+    for (let i = 0; i < 50; i++) assert.ok((await again.read(i * 4096 + 512, 1024)).equals(pattern(1024, i)), `write ${i}`);
+    assert.equal(again.info().dirty, false);
+    await again.close();
+  });
+
   it('cuts a torn allocation-log tail and opens', async () => {
     const dir = fresh();
     const s = await open(dir);
