@@ -69,6 +69,8 @@ export function createApp(deps: ExtenderDeps): express.Express {
 
   const app = express();
   app.disable('x-powered-by');
+  // No ETag: the scheduler never revalidates, and hashing a 100 KiB answer per call is wasted work.
+  app.set('etag', false);
   // kube-scheduler sends application/json; any type is read as JSON so a missing header is not a silent empty body.
   app.use(express.json({ limit: deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, type: () => true, strict: true }));
 
