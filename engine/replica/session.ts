@@ -55,7 +55,10 @@ export class ReplicaSession {
       this.updateFlow();
     });
     socket.on('error', () => this.close());
-    socket.on('close', () => this.close());
+    socket.on('close', () => {
+      if (this.state !== 'closed' && this.decoder.bufferedBytes > 0) this.log.warn('connection closed: truncated frame', { remote: this.remote, bufferedBytes: this.decoder.bufferedBytes });
+      this.close();
+    });
     this.authTimer = setTimeout(() => this.refuse('authentication timed out'), limits.authTimeoutMs);
     socket.write(encodeFrame(Op.Challenge, 0, 0, 0, this.serverNonce));
   }

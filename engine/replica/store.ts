@@ -337,7 +337,7 @@ export class ReplicaStore implements ReplicaBackend {
       if (value === null) delete extras[key];
       else extras[key] = value;
       let total = 0;
-      for (const [k, v] of Object.entries(extras)) total += k.length + v.length;
+      for (const [k, v] of Object.entries(extras)) total += Buffer.byteLength(k) + Buffer.byteLength(v);
       if (total > MAX_EXTRAS_BYTES) throw new ReplicaError('EINVAL', `replica ${this.location}: extras would exceed ${MAX_EXTRAS_BYTES} bytes`);
       await this.updateMeta({ ...this.meta, extras });
     });

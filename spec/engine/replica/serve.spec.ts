@@ -4,12 +4,16 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as E from 'fp-ts/Either';
+import { connect } from 'node:net';
+import { once } from 'node:events';
+import { ReplicaError } from '../../../engine/wire/errors.ts';
 import { connectReplica } from '../../../engine/wire/client.ts';
 import { openStore } from '../../../engine/replica/store-open.ts';
 import { createLogger } from '../../../api/log.ts';
 import { runReplica, startReplica } from './replica-process.ts';
 
 const SECRET = 'a-volume-secret-of-32-bytes-long';
+const MiB = 1024 * 1024;
 
 describe('shorthorn replica serve', { timeout: 90_000 }, () => {
   let root: string;
@@ -23,7 +27,7 @@ describe('shorthorn replica serve', { timeout: 90_000 }, () => {
     await rm(root, { recursive: true, force: true });
   });
 
-  it('creates the store, prints the port it listens on, stops on SIGTERM and reopens with the data', async () => {
+  it('creates the store, prints the port it listens on, refuses a wrong secret and garbage while serving, stops on SIGTERM and reopens with the data', async () => {
     const dir = join(root, 'r1');
     const p = await startReplica({ dir, size: '64Mi', secretFile });
     assert.ok(p.port > 0);
@@ -31,6 +35,17 @@ describe('shorthorn replica serve', { timeout: 90_000 }, () => {
     await c.writeAt(4096, Buffer.alloc(4096, 7));
     await c.flush();
     const id = (await c.info()).replicaId;
+    // Hostile peers are refused and logged while the good client keeps working.
+    const load = Promise.all(Array.from({ length: 100 }, (_, i) => c.writeAt(MiB + i * 4096, Buffer.alloc(4096, i))));
+    await assert.rejects(connectReplica({ host: p.host, port: p.port, secret: 'the-wrong-secret-for-this-volume' }), (e: unknown) => e instanceof ReplicaError && e.code === 'EACCES');
+    const raw = connect({ host: p.host, port: p.port });
+    raw.end(Buffer.from('\x00\x01garbage that is not a frame'));
+    raw.resume();
+    await once(raw, 'close');
+    await load;
+    assert.ok((await c.readAt(MiB + 99 * 4096, 4096)).equals(Buffer.alloc(4096, 99)));
+    while (!p.stderr.some((l) => /protocol violation/.test(l))) await c.ping();
+    assert.ok(p.stderr.some((l) => /connection refused/.test(l) && /wrong secret/.test(l)));
     c.close();
     p.child.kill('SIGTERM');
     assert.equal(await p.exited, 0);

@@ -90,6 +90,17 @@ describe('replica server: hostile and broken clients', { timeout: 30_000 }, () =
     });
   }
 
+  it('logs a frame truncated by the peer closing, and keeps serving', async () => {
+    const before = logs.length;
+    const s = await rawClient(server.port, true);
+    s.end(encodeFrame(Op.Write, 1, 0, 4096, Buffer.alloc(4096)).subarray(0, 100));
+    s.resume();
+    await once(s, 'close');
+    await good.ping();
+    // The server sees the close after the client does: wait for its log line.
+    while (!logs.slice(before).some((l) => /truncated frame/.test(l))) await good.ping();
+  });
+
   it('closes a connection that never authenticates, after the auth timeout', async () => {
     const before = logs.length;
     const s = await rawClient(server.port, false);
