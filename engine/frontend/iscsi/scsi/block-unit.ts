@@ -109,8 +109,9 @@ class BlockLogicalUnit implements LogicalUnit {
     // LU and target resets: SPC-2 reservations and PREVENT go; persistent reservations stay (SPC-4 §5.13.1).
     this.ctx.legacyReservation = undefined;
     this.ctx.preventRemoval.clear();
+    // SAM-5 §6.4: every I_T nexus, the one that asked included, sees the reset (libiscsi MultipathIO.Reset).
     const asc = fn === 'lun-reset' ? Asc.BusDeviceResetOccurred : Asc.PowerOnResetOccurred;
-    this.uas.postAll(asc, fn === 'lun-reset' ? nexus.initiatorPort : undefined);
+    this.uas.postAll(asc);
     this.ctx.log.info('task management', { fn, initiatorPort: nexus.initiatorPort });
   }
 

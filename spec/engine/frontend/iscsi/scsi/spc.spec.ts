@@ -117,12 +117,13 @@ describe('unit attentions', () => {
     assert.equal(senseOf(await r.run(cdb(10, 0x2a, 0, 0, 0, 0, 0, 0, 0, 1), { dataOut: Buffer.alloc(512) })), '07/27/00');
   });
 
-  it('a LUN reset drops RESERVE (6) and tells the other nexuses', async () => {
+  it('a LUN reset drops RESERVE (6) and tells every nexus, the one that asked included', async () => {
     const r = await rig();
     assert.equal((await r.run(cdb(6, 0x16))).status, GOOD);
     assert.equal((await r.run(tur(), { nexus: B })).status, 0x18);
     r.lu.taskManagement('lun-reset', A);
     assert.equal(senseOf(await r.run(tur(), { nexus: B })), '06/29/03');
+    assert.equal(senseOf(await r.run(tur(), { nexus: A })), '06/29/03');
     assert.equal((await r.run(cdb(6, 0x16), { nexus: B })).status, GOOD);
   });
 
