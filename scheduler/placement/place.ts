@@ -47,11 +47,15 @@ export interface PlaceOptions {
   readonly existing?: readonly ReplicaRef[];
 }
 
-/** Does this replica count as one of the volume's copies (not failed, not going, not being evicted)? */
+/**
+ * Does this replica count as one of the volume's copies: not failed, not going, not being evicted,
+ * and on a disk the cluster still has (a replica whose node or disk was removed is replaced like an
+ * evicted one)?
+ */
 export function isActiveReplica(view: PlacementView, r: ReplicaInfo): boolean {
   if (r.failed || r.deleting || r.evictionRequested) return false;
   const d = view.disk(r.nodeID, r.diskID);
-  return d === undefined || !(d.evictionRequested || d.node.evictionRequested);
+  return d !== undefined && !(d.evictionRequested || d.node.evictionRequested);
 }
 
 function consider(req: VolumeRequest, s: SpreadState, d: DiskInfo, attach: string | undefined, best: Candidate | undefined): Candidate | undefined {
