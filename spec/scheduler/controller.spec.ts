@@ -7,6 +7,7 @@ import type { Volume } from '../../api/codecs/volume.ts';
 import { API_VERSION } from '../../api/codecs/meta.ts';
 import { createLogger } from '../../api/log.ts';
 import { PlacementController } from '../../scheduler/controller.ts';
+import fc from 'fast-check';
 import { Gi, node, volume } from './builders.ts';
 
 const quiet = createLogger('test', { sink: () => undefined });
@@ -205,5 +206,32 @@ describe('PlacementController', () => {
       const mine = all.filter((r) => r.spec.volumeName === v.metadata.name);
       assert.equal(new Set(mine.map((r) => r.spec.nodeID)).size, mine.length, 'hard node anti-affinity kept');
     }
+  });
+
+  it('never overcommits a disk or breaks hard anti-affinity, over random clusters placed concurrently', { timeout: 60_000 }, async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.record({ zone: fc.constantFrom('a', 'b', 'c'), disks: fc.array(fc.constantFrom(20, 30, 45), { minLength: 1, maxLength: 2 }), evict: fc.boolean() }), { minLength: 1, maxLength: 6 }),
+        fc.array(fc.record({ sizeGi: fc.constantFrom(5, 10, 15), replicas: fc.integer({ min: 1, max: 3 }), zoneHard: fc.boolean() }), { minLength: 1, maxLength: 25 }),
+        async (ns, vs) => {
+          const nodes = ns.map((n, i) => node(`n${i}`, { zone: n.zone, evictionRequested: n.evict && i > 0, disks: n.disks.map((maxGi) => ({ maxGi })) }));
+          const { store, ctrl } = await setup(nodes, [], {}, { concurrency: 8 });
+          await Promise.all(vs.map((v, i) => store.create('Volume', volume(`v${i}`, { sizeGi: v.sizeGi, numberOfReplicas: v.replicas, ...(v.zoneHard ? { replicaZoneSoftAntiAffinity: 'disabled' as const } : {}) }))));
+          await ctrl.idle();
+          const all = (await store.list('Replica')).items;
+          const used = new Map<string, number>();
+          for (const r of all) used.set(`${r.spec.nodeID}/${r.spec.diskID}`, (used.get(`${r.spec.nodeID}/${r.spec.diskID}`) ?? 0) + Number(r.spec.volumeSize.replace('Gi', '')) * Gi);
+          for (const n of nodes) for (const [d, st] of Object.entries(n.status?.diskStatus ?? {})) assert.ok((used.get(`${n.metadata.name}/${d}`) ?? 0) <= Number(st.storageMaximum), `${n.metadata.name}/${d} overcommitted`);
+          for (const [i, v] of vs.entries()) {
+            const mine = all.filter((r) => r.spec.volumeName === `v${i}`);
+            assert.ok(mine.length <= v.replicas);
+            assert.equal(new Set(mine.map((r) => r.spec.nodeID)).size, mine.length, 'hard node anti-affinity kept');
+            if (v.zoneHard) assert.equal(new Set(mine.map((r) => nodes.find((n) => n.metadata.name === r.spec.nodeID)?.metadata.labels?.['topology.kubernetes.io/zone'])).size, mine.length, 'hard zone anti-affinity kept');
+            for (const r of mine) assert.ok(!ns[Number(r.spec.nodeID.slice(1))]?.evict || r.spec.nodeID === 'n0', 'nothing placed on an evicting node');
+          }
+        },
+      ),
+      { numRuns: 15, seed: 42 },
+    );
   });
 });
