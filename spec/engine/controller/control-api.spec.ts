@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import request from 'supertest';
 import { createControlApp } from '../../../engine/controller/control-api.ts';
-import { memoryEngine, modeOf, pattern, waitFor } from '../../helpers/engine-fixture.ts';
+import { memoryEngine, modeOf, pattern, waitFor } from './engine-fixture.ts';
 import { MemoryStore } from '../../helpers/memory-replica.ts';
 
 const MiB = 1 << 20;

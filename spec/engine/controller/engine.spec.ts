@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { BlockIoError } from '../../../engine/block-device.ts';
 import { EngineStartError } from '../../../engine/controller/errors.ts';
 import { openEngine } from '../../../engine/controller/start.ts';
-import { collectingLogger, memoryEngine, modeOf, pattern, waitFor } from '../../helpers/engine-fixture.ts';
+import { collectingLogger, memoryEngine, modeOf, pattern, waitFor } from './engine-fixture.ts';
 import { MemoryCluster } from '../../helpers/memory-replica.ts';
 
 const KiB = 1024;

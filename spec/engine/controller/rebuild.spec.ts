@@ -5,7 +5,7 @@ import { DIRTY_EXTRA_PREFIX } from '../../../engine/controller/dirty-regions.ts'
 import type { Engine } from '../../../engine/controller/engine.ts';
 import { addReplica, removeReplica } from '../../../engine/controller/membership.ts';
 import { openEngine } from '../../../engine/controller/start.ts';
-import { collectingLogger, memoryEngine, modeOf, pattern, waitFor } from '../../helpers/engine-fixture.ts';
+import { collectingLogger, memoryEngine, modeOf, pattern, waitFor } from './engine-fixture.ts';
 import { MemoryStore, type MemoryCluster } from '../../helpers/memory-replica.ts';
 
 const KiB = 1024;

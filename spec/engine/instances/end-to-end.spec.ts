@@ -1,0 +1,88 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import { EmbeddedStore } from '../../../api/store/embedded.ts';
+import type { Admission } from '../../../api/store/port.ts';
+import { defaultShorthornBin } from '../../../engine/instances/agent.ts';
+import { replicaDataDir } from '../../../engine/instances/replicas.ts';
+import { startVolumeLifecycle } from '../../../engine/instances/volume-lifecycle.ts';
+import { PlacementController } from '../../../scheduler/controller.ts';
+import { createAdmission } from '../../../webhooks/index.ts';
+import { AgentCluster, testLogger } from '../../helpers/agent-fixture.ts';
+import { createVolume } from '../../helpers/instance-objects.ts';
+import { waitForGone, waitForObject } from '../../helpers/wait-for-object.ts';
+
+const run = promisify(execFile);
+const NODES = ['n1', 'n2', 'n3'];
+
+/** qemu-io against the volume's iSCSI URL (a real initiator: libiscsi inside qemu). */
+async function qemuIo(url: string, cmd: string): Promise<string> {
+  const r = await run('qemu-io', ['-f', 'raw', '-c', cmd, url], { timeout: 60_000 });
+  return r.stdout + r.stderr;
+}
+
+describe('end to end with the real replica and engine processes', { timeout: 180_000 }, () => {
+  let chain: Admission | undefined;
+  const store = EmbeddedStore.open({ admission: (req) => (chain as Admission)(req) });
+  chain = createAdmission({ store, log: testLogger('admission') });
+  const cluster = new AgentCluster(store, defaultShorthornBin());
+  const placement = new PlacementController({ store, log: testLogger('placement'), resyncMs: 1000 });
+  let lifecycle: { stop(): Promise<void> };
+  let url = '';
+  before(async () => {
+    for (const n of NODES) await cluster.start(n, { startWaitMs: 20_000 });
+    await placement.start();
+    lifecycle = startVolumeLifecycle({ store, log: testLogger('lifecycle'), resyncMs: 500 });
+  });
+  after(async () => {
+    await lifecycle.stop();
+    await placement.stop();
+    await cluster.close();
+    store.close();
+  });
+
+  it('placement puts 3 replicas on 3 nodes, the agents run them, and the volume is detached and healthy', async () => {
+    await createVolume(store, 'e2e', { size: '64Mi', replicas: 3 });
+    const v = await waitForObject(store, 'Volume', 'e2e', (o) => o.status?.state === 'detached' && o.status?.robustness === 'healthy', 60_000);
+    assert.equal(v.status?.robustness, 'healthy');
+    const replicas = (await store.list('Replica')).items;
+    assert.deepEqual(replicas.map((r) => r.spec.nodeID).sort(), NODES);
+    for (const r of replicas) assert.ok(existsSync(replicaDataDir(r)), replicaDataDir(r));
+  });
+
+  it('attaching to n1 starts the engine; a real initiator writes through its iSCSI target', async () => {
+    await store.patch('Volume', 'e2e', { type: 'merge', value: { spec: { nodeID: 'n1' } } });
+    const v = await waitForObject(store, 'Volume', 'e2e', (o) => o.status?.state === 'attached', 60_000);
+    url = v.status?.endpoint?.url ?? '';
+    assert.match(url, /^iscsi:\/\/127\.0\.0\.1:\d+\/iqn\.2026-11\.io\.shorthorn:e2e\/0$/);
+    assert.equal(v.status?.robustness, 'healthy');
+    assert.match(await qemuIo(url, 'write -P 0x5a 0 4M'), /wrote 4194304\/4194304 bytes/);
+  });
+
+  it('a SIGKILLed replica degrades the volume, is restarted and rebuilt, and the volume heals by itself', async () => {
+    const r = (await store.list('Replica')).items.find((x) => x.spec.nodeID === 'n2');
+    assert.ok(r?.status?.pid);
+    process.kill(r.status.pid, 'SIGKILL');
+    // Writes go on while it is away.
+    assert.match(await qemuIo(url, 'write -P 0xa5 4M 4M'), /wrote 4194304\/4194304 bytes/);
+    await waitForObject(store, 'Volume', 'e2e', (o) => o.status?.robustness === 'degraded', 30_000);
+    const healed = await waitForObject(store, 'Volume', 'e2e', (o) => o.status?.robustness === 'healthy', 60_000);
+    assert.deepEqual(Object.values(healed.status?.replicaModes ?? {}), ['RW', 'RW', 'RW']);
+    const out = await qemuIo(url, 'read -P 0x5a 0 4M');
+    assert.match(out, /read 4194304\/4194304 bytes/);
+    assert.doesNotMatch(out, /Pattern verification failed/);
+    assert.doesNotMatch(await qemuIo(url, 'read -P 0xa5 4M 4M'), /Pattern verification failed/);
+  });
+
+  it('detach stops the engine; delete removes every replica directory', async () => {
+    const dirs = (await store.list('Replica')).items.map((r) => replicaDataDir(r));
+    await store.patch('Volume', 'e2e', { type: 'merge', value: { spec: { nodeID: '' } } });
+    await waitForGone(store, 'Engine', 'e2e-e-0', 30_000);
+    await waitForObject(store, 'Volume', 'e2e', (o) => o.status?.state === 'detached', 30_000);
+    await store.delete('Volume', 'e2e');
+    await waitForGone(store, 'Volume', 'e2e', 30_000);
+    assert.ok(dirs.every((d) => !existsSync(d)));
+  });
+});
