@@ -1,17 +1,16 @@
 /**
  * `npm run bench -- placement [nodes] [volumes]`: builds a cluster of 5,000 nodes (4 disks each,
  * 3 zones, 60 racks) and places 10,000 three-replica volumes one after the other through the code
- * the controller uses (placeReplicas, then the picks recorded in the graph as the controller
- * reserves them). Prints p50/p99 per volume, the total and the peak memory.
+ * a controller pass runs (decide, then the Replica objects reserved in the graph), without the
+ * store. Prints p50/p99 per volume, the total and the peak memory.
  */
-import * as E from 'fp-ts/Either';
 import { API_VERSION, LABEL_RACK, LABEL_ZONE } from '../api/codecs/meta.ts';
 import type { Node } from '../api/codecs/node.ts';
 import type { Volume } from '../api/codecs/volume.ts';
 import { resolveSettings } from '../api/settings.ts';
-import { buildGraph } from '../scheduler/graph/build.ts';
-import { placeReplicas } from '../scheduler/placement/place.ts';
-import { recordPicks } from '../scheduler/simulate.ts';
+import { decide } from '../scheduler/decide.ts';
+import { buildGraph, replicaInfo } from '../scheduler/graph/build.ts';
+import { replicaObjectsFor } from '../scheduler/replica-objects.ts';
 
 const GiB = 1024 ** 3;
 
@@ -60,16 +59,19 @@ export async function run(args: string[]): Promise<void> {
   const built = performance.now() - t0;
   process.stdout.write(`placement bench: ${nodeCount} nodes, ${graph.diskCount} disks, ${graph.zones.length} zones; graph built in ${built.toFixed(0)} ms\n`);
   const times: number[] = [];
+  const now = Date.now();
+  let seq = 0;
+  const hex = () => (seq++).toString(16).padStart(8, '0');
   let failed = 0;
   const start = performance.now();
   for (let i = 0; i < volumeCount; i++) {
     const v = benchVolume(i);
     const a = performance.now();
-    const r = placeReplicas(graph, v, settings, 3, { existing: [] });
-    const picks = E.isRight(r) ? r.right.picks : r.left.placed;
-    recordPicks(graph, v, picks, picks.map((_, k) => `${v.metadata.name}-r${k}`));
+    // What a controller pass does: decide, then reserve the picks in the graph as Replica objects.
+    const d = decide(graph, v, settings, now);
+    if (d.step.kind === 'create') for (const r of replicaObjectsFor(v, d.step.picks, hex)) graph.upsertReplica(replicaInfo(r));
     times.push(performance.now() - a);
-    if (E.isLeft(r)) failed++;
+    if (d.scheduled.status === 'False') failed++;
     if ((i + 1) % 2000 === 0) process.stdout.write(`  ${i + 1}/${volumeCount} volumes placed\n`);
   }
   const total = performance.now() - start;

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { API_VERSION } from '../api/codecs/meta.ts';
 import type { Node } from '../api/codecs/node.ts';
 import type { Replica } from '../api/codecs/replica.ts';
 import type { Setting } from '../api/codecs/setting.ts';
@@ -13,12 +12,10 @@ import { nodeFacts, replicaInfo } from './graph/build.ts';
 import { ClusterGraph } from './graph/cluster-graph.ts';
 import { Informer, type InformerEvent } from './informer.ts';
 import type { Pick } from './placement/place.ts';
+import { replicaObjectsFor } from './replica-objects.ts';
 import { WorkQueue } from './work-queue.ts';
 
-/** The label every Replica carries with its volume's name. */
-export const LABEL_VOLUME = 'shorthorn.io/volume';
-/** The label every Replica carries with its node's name. */
-export const LABEL_NODE = 'shorthorn.io/node';
+export { LABEL_NODE, LABEL_VOLUME } from './replica-objects.ts';
 /** The Volume condition this controller owns. */
 export const CONDITION_SCHEDULED = 'Scheduled';
 
@@ -149,21 +146,9 @@ export class PlacementController {
   }
 
   private reserve(volume: Volume, picks: readonly Pick[]): Replica[] {
-    return picks.map((p) => {
-      const hex = this.hex();
-      const r: Replica = {
-        apiVersion: API_VERSION,
-        kind: 'Replica',
-        metadata: {
-          name: `${volume.metadata.name}-r-${hex}`,
-          labels: { [LABEL_VOLUME]: volume.metadata.name, [LABEL_NODE]: p.node },
-          ...(volume.metadata.uid !== undefined ? { ownerReferences: [{ apiVersion: API_VERSION, kind: 'Volume', name: volume.metadata.name, uid: volume.metadata.uid }] } : {}),
-        },
-        spec: { volumeName: volume.metadata.name, volumeSize: volume.spec.size, nodeID: p.node, diskID: p.disk, diskPath: p.diskPath, dataDirectoryName: `${volume.metadata.name}-${hex}`, desireState: 'running' },
-      };
-      this.graph.upsertReplica(replicaInfo(r));
-      return r;
-    });
+    const objects = replicaObjectsFor(volume, picks, this.hex);
+    for (const r of objects) this.graph.upsertReplica(replicaInfo(r));
+    return objects;
   }
 
   private async act(volume: Volume, d: Decision, created: readonly Replica[], log: Logger): Promise<void> {
