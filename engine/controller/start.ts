@@ -12,6 +12,18 @@ import type { ReplicaHandle } from './replica-handle.ts';
  * refuse to start, naming each replica's reason.
  */
 
+/**
+ * A replica that stopped uncleanly (info.dirty) persisted its revision at its last flush but may
+ * hold some later, unflushed writes that its peers do not: equal revisions no longer mean equal
+ * data. Keep the cleanly stopped replicas (they agree), or if none, exactly one; the rest are
+ * rebuilt from it, so every read returns the same data whichever replica serves it.
+ */
+function oneAuthorityIfUnclean(top: readonly ReplicaHandle[]): ReplicaHandle[] {
+  if (!top.some((h) => h.info?.dirty === true)) return [...top];
+  const clean = top.filter((h) => h.info?.dirty !== true);
+  return clean.length > 0 ? clean : top.slice(0, 1);
+}
+
 /** Opens the engine over `addresses`; rejects with EngineStartError when no replica can be trusted. */
 export async function openEngine(options: EngineOptions, addresses: readonly string[]): Promise<Engine> {
   const engine = new Engine(resolveEngineOptions(options));
@@ -45,8 +57,10 @@ export async function openEngine(options: EngineOptions, addresses: readonly str
     const records = dirtyRecordsIn(h.info?.extras ?? {}, engine.sizeBytes, engine.dirty.regionBytes, (key, why) => engine.log.warn(`ignoring bad dirty record ${key} on ${h.address}: ${why}`));
     for (const r of records) engine.dirty.adopt(r);
   }
-  const trusted = top.filter((h) => !engine.dirty.records.has(h.info?.replicaId ?? ''));
-  for (const h of top) if (!trusted.includes(h)) reasons.set(h, 'another replica records writes it missed');
+  const recorded = top.filter((h) => !engine.dirty.records.has(h.info?.replicaId ?? ''));
+  for (const h of top) if (!recorded.includes(h)) reasons.set(h, 'another replica records writes it missed');
+  const trusted = oneAuthorityIfUnclean(recorded);
+  for (const h of recorded) if (!trusted.includes(h)) reasons.set(h, 'it stopped uncleanly, so its unflushed writes may differ from the others');
   if (trusted.length === 0) {
     await engine.close();
     const list = handles.map((h) => `${h.address}: ${reasons.get(h) ?? 'unknown'}`).join('; ');

@@ -17,6 +17,8 @@ export class MemoryStore {
   replicaId: string = randomUUID();
   revision = 0n;
   rebuilding = false;
+  /** Reported as info.dirty (stopped uncleanly, not flushed since); a flush clears it. */
+  dirty = false;
   extras: Record<string, string> = {};
   private readonly data = new Map<number, Buffer>();
   private readonly alloc = new Map<number, Uint8Array>();
@@ -24,7 +26,7 @@ export class MemoryStore {
   constructor(readonly sizeBytes: number) {}
 
   info(): ReplicaInfo {
-    return { replicaId: this.replicaId, sizeBytes: this.sizeBytes, sectorBytes: SECTOR, revision: this.revision.toString(), chain: ['head'], dirty: false, rebuilding: this.rebuilding, extras: { ...this.extras } };
+    return { replicaId: this.replicaId, sizeBytes: this.sizeBytes, sectorBytes: SECTOR, revision: this.revision.toString(), chain: ['head'], dirty: this.dirty, rebuilding: this.rebuilding, extras: { ...this.extras } };
   }
 
   read(offsetBytes: number, lengthBytes: number): Buffer {
@@ -187,7 +189,7 @@ export class MemoryReplica implements ReplicaConnection {
     return this.op('unmap', () => this.store.unmap(offsetBytes, lengthBytes));
   }
   flush(): Promise<void> {
-    return this.op('flush', () => undefined);
+    return this.op('flush', () => void (this.store.dirty = false));
   }
   ping(): Promise<void> {
     return this.op('ping', () => undefined);

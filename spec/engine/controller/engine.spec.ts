@@ -169,6 +169,26 @@ describe('Engine start and revision counter', () => {
     await engine.close();
   });
 
+  const unclean = [
+    { name: 'keeps one authority when all stopped uncleanly; the others are rebuilt from it', dirty: ['a', 'b', 'c'], rw: ['a'] },
+    { name: 'keeps the cleanly stopped replicas and rebuilds the unclean one', dirty: ['b'], rw: ['a', 'c'] },
+  ];
+  for (const c of unclean) {
+    it(c.name, async () => {
+      const cluster = new MemoryCluster(4 * MiB, ['a', 'b', 'c']);
+      for (const a of ['a', 'b', 'c']) cluster.storeOrThrow(a).write(0, pattern(8, 1));
+      cluster.storeOrThrow('b').write(8192, pattern(1, 2));
+      cluster.storeOrThrow('b').revision--;
+      for (const a of c.dirty) cluster.storeOrThrow(a).dirty = true;
+      const { log } = collectingLogger();
+      const engine = await openEngine({ volume: 'v', sizeBytes: 4 * MiB, connect: cluster.connect, log }, ['a', 'b', 'c']);
+      assert.deepEqual(['a', 'b', 'c'].filter((a) => modeOf(engine, a) === 'RW'), c.rw);
+      await waitFor(engine, () => ['a', 'b', 'c'].every((a) => modeOf(engine, a) === 'RW'));
+      for (const a of ['b', 'c']) assert.deepEqual(cluster.storeOrThrow(a).read(0, 16384), cluster.storeOrThrow('a').read(0, 16384));
+      await engine.close();
+    });
+  }
+
   const refusals = [
     { name: 'refuses to start when no replica answers', setup: (c: MemoryCluster) => ['a', 'b'].forEach((a) => c.down.add(a)), why: /a: replica a is unreachable.*ECONNREFUSED/ },
     { name: 'refuses to start when every replica was mid-rebuild', setup: (c: MemoryCluster) => ['a', 'b'].forEach((a) => (c.storeOrThrow(a).rebuilding = true)), why: /mid-rebuild/ },

@@ -9,7 +9,7 @@ import { startReplica } from './replica-process.ts';
 
 /**
  * Crash consistency with a real `shorthorn replica serve` killed by SIGKILL at random moments while
- * a client keeps 32 writes in flight and flushes at random points. Every sector is stamped with its
+ * a client keeps 32 writes (one in ten an UNMAP) in flight and flushes at random points. Every sector is stamped with its
  * LBA, a generation and a CRC. After each reopen: every write acknowledged before the last
  * acknowledged flush is there (or a newer one), no sector is torn, nothing unknown appears.
  */
@@ -55,8 +55,8 @@ class Model {
   readonly acked = new Uint32Array(SECTORS);
   /** Generation that must be there (or newer) after a crash. */
   readonly durable = new Uint32Array(SECTORS);
-  /** Every generation ever issued per LBA (acked or not). */
-  readonly issued = Array.from({ length: SECTORS }, () => new Set<number>([0]));
+  /** Every generation ever issued per LBA (acked or not), and whether it wrote zeros (an UNMAP). */
+  readonly issued = Array.from({ length: SECTORS }, () => new Map<number, boolean>([[0, true]]));
   readonly busy = new Uint8Array(SECTORS);
   nextGen = 1;
 }
@@ -69,8 +69,17 @@ async function verify(c: WireReplicaConnection, m: Model, seed: number): Promise
       const lba = at + i;
       const g = readStamp(data.subarray(i * SECTOR, (i + 1) * SECTOR), lba);
       if (typeof g === 'string') assert.fail(`seed ${seed}: LBA ${lba} ${g}`);
-      assert.ok(m.issued[lba]!.has(g), `seed ${seed}: LBA ${lba} holds generation ${g}, never written there`);
-      assert.ok(g >= m.durable[lba]!, `seed ${seed}: LBA ${lba} lost flushed generation ${m.durable[lba]} (holds ${g})`);
+      const durable = m.durable[lba]!;
+      if (g === 0) {
+        // Zeros: an UNMAP (or nothing) at or after the durable generation.
+        let zeroGen = -1;
+        for (const [gen, zero] of m.issued[lba]!) if (zero && gen >= durable) zeroGen = Math.max(zeroGen, gen);
+        assert.ok(zeroGen >= 0, `seed ${seed}: LBA ${lba} reads zeros but lost flushed generation ${durable}`);
+        seen[lba] = zeroGen;
+        continue;
+      }
+      assert.ok(m.issued[lba]!.get(g) === false, `seed ${seed}: LBA ${lba} holds generation ${g}, never written there`);
+      assert.ok(g >= durable, `seed ${seed}: LBA ${lba} lost flushed generation ${durable} (holds ${g})`);
       seen[lba] = g;
     }
   }
@@ -96,20 +105,22 @@ async function load(c: WireReplicaConnection, m: Model, rnd: () => number): Prom
         flushes++;
         continue;
       }
-      const len = 1 + Math.floor(rnd() * 16);
+      const len = 1 + Math.floor(rnd() * 24);
       const lba = Math.floor(rnd() * (SECTORS - len));
       let free = true;
       for (let i = lba; i < lba + len; i++) if (m.busy[i]) free = false;
       if (!free) continue;
       const gen = m.nextGen++;
+      const unmap = rnd() < 0.1;
       const parts: Buffer[] = [];
       for (let i = lba; i < lba + len; i++) {
         m.busy[i] = 1;
-        m.issued[i]!.add(gen);
-        parts.push(stamp(i, gen));
+        m.issued[i]!.set(gen, unmap);
+        if (!unmap) parts.push(stamp(i, gen));
       }
       try {
-        await c.writeAt(lba * SECTOR, Buffer.concat(parts));
+        if (unmap) await c.unmapAt(lba * SECTOR, len * SECTOR);
+        else await c.writeAt(lba * SECTOR, Buffer.concat(parts));
         for (let i = lba; i < lba + len; i++) m.acked[i] = gen;
         writes++;
       } catch {
