@@ -26,5 +26,6 @@ export async function kubeViewFor(inv: Invocation): Promise<KubeVolumeView> {
     if (file !== undefined) kc.loadFromFile(file);
     else kc.loadFromDefault();
   }
-  return new ClientKubeView(kc);
+  const { CachedKubeView } = await import('../extender/cached-kube-view.ts');
+  return new CachedKubeView(new ClientKubeView(kc));
 }

@@ -15,9 +15,9 @@ async function orUndefined<T>(p: Promise<T>): Promise<T | undefined> {
 }
 
 /**
- * KubeVolumeView over a cluster (CoreV1Api, StorageV1Api). Each lookup is one GET.
- * NOTE: no cache yet: a pod with three volumes costs up to nine GETs per filter call; an informer
- * cache of PVCs, PVs and StorageClasses is the next step for large clusters.
+ * KubeVolumeView over a cluster (CoreV1Api, StorageV1Api). Each lookup is one GET; `placement
+ * serve` wraps it in a CachedKubeView (short TTLs). NOTE: an informer cache of PVCs, PVs and
+ * StorageClasses would remove the GETs altogether on large clusters.
  */
 export class ClientKubeView implements KubeVolumeView {
   private readonly core: k8s.CoreV1Api;
