@@ -19,6 +19,7 @@ export { LABEL_NODE, LABEL_VOLUME } from './replica-objects.ts';
 /** The Volume condition this controller owns. */
 export const CONDITION_SCHEDULED = 'Scheduled';
 
+/** What the placement controller needs: the store, and the clock and randomness tests replace. */
 export interface ControllerDeps {
   readonly store: ObjectStore;
   readonly log?: Logger;

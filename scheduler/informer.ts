@@ -9,6 +9,7 @@ export type InformerEvent<K extends Kind> =
   | { readonly type: 'update'; readonly object: ObjectOf<K>; readonly old: ObjectOf<K> }
   | { readonly type: 'delete'; readonly object: ObjectOf<K> };
 
+/** The handler of an informer and its retry timing. */
 export interface InformerOptions<K extends Kind> {
   readonly onEvent: (e: InformerEvent<K>) => void;
   readonly log?: Logger;

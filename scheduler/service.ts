@@ -7,6 +7,7 @@ import type { ObjectStore } from '../api/store/port.ts';
 import { PlacementController } from './controller.ts';
 import type { KubeVolumeView } from './extender/resolver.ts';
 
+/** What the placement service runs on, and where it serves the extender. */
 export interface PlacementServiceOptions {
   readonly store: ObjectStore;
   readonly log: Logger;

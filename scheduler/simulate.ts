@@ -19,6 +19,7 @@ export const SimulateInput = t.intersection([
     settings: t.record(t.string, t.union([t.string, t.number, t.boolean])),
   }),
 ]);
+/** The decoded simulate input. */
 export type SimulateInput = t.TypeOf<typeof SimulateInput>;
 
 /** What simulate prints with `-o json`. */

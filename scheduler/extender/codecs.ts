@@ -23,12 +23,14 @@ export const Pod = t.type({
   metadata: t.intersection([t.type({ name: t.string }), t.partial({ namespace: t.string, uid: t.string })]),
   spec: t.partial({ volumes: Nullable(t.array(PodVolume)), nodeName: t.string }),
 });
+/** The decoded Pod fields. */
 export type Pod = t.TypeOf<typeof Pod>;
 
 /** A v1.Node as it arrives in a NodeList: its name and the fields that decide whether it can attach. */
 export const KubeNode = t.type({
   metadata: t.intersection([t.type({ name: t.string }), t.partial({ labels: Nullable(t.record(t.string, t.string)) })]),
 });
+/** A node of a NodeList: decoded name and labels, plus the fields read without a codec. */
 export type KubeNode = t.TypeOf<typeof KubeNode> & {
   spec?: { unschedulable?: boolean };
   status?: { conditions?: { type: string; status: string }[] | null };
@@ -56,6 +58,7 @@ export const NodeNameList = new t.Type<string[], string[], unknown>(
 
 /** ExtenderArgs: Pod plus either Nodes (nodeCacheCapable false) or NodeNames (true). */
 export const ExtenderArgs = t.intersection([t.type({ Pod }), t.partial({ Nodes: Nullable(NodeList), NodeNames: Nullable(NodeNameList) })]);
+/** Decoded ExtenderArgs. */
 export type ExtenderArgs = t.TypeOf<typeof ExtenderArgs>;
 
 /** FailedNodesMap: node name → reason. */

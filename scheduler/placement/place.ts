@@ -40,6 +40,7 @@ export interface ReplicaRef {
   readonly diskID: string;
 }
 
+/** Options of placeReplicas: the attach node and the replicas that already count. */
 export interface PlaceOptions {
   /** The node the volume is (or will be) attached to: data locality is relative to it. */
   readonly attachNode?: string;

@@ -18,6 +18,7 @@ export const ReasonCode = {
   OverProvisioned: 'InsufficientSchedulableStorage',
   MinimalAvailable: 'InsufficientAvailableStorage',
 } as const;
+/** One of the reason codes. */
 export type ReasonCode = (typeof ReasonCode)[keyof typeof ReasonCode];
 
 /** Every code, in check order. */
