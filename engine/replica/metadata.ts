@@ -34,6 +34,7 @@ export const ReplicaMetadata = t.exact(
     extras: t.record(t.string, t.string),
   }),
 );
+/** Decoded volume.json. */
 export type ReplicaMetadata = t.TypeOf<typeof ReplicaMetadata>;
 
 /** Why a directory's metadata cannot be used. */

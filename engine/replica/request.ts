@@ -1,5 +1,5 @@
 import * as E from 'fp-ts/Either';
-import { MAX_IO_BYTES, Op, opName } from '../wire/header.ts';
+import { MAX_IO_BYTES, Op, RANGE_BYTES, opName } from '../wire/header.ts';
 import { ProtocolError, type ErrnoName } from '../wire/errors.ts';
 import type { Frame } from '../wire/frame-decoder.ts';
 import type { ByteRange } from './connection.ts';
@@ -24,8 +24,12 @@ export interface RequestRejection {
   readonly message: string;
 }
 
-/** Longest extra key, and largest extra value, in bytes. */
+/** Most ranges in one bulk read (4 MiB in 1 KiB pieces). */
+export const MAX_BULK_RANGES = 4096;
+
+/** Longest extra key, in bytes. */
 export const MAX_EXTRA_KEY_BYTES = 256;
+/** Largest extra value, in bytes. */
 export const MAX_EXTRA_VALUE_BYTES = 1024 * 1024;
 
 function reject(code: ErrnoName, message: string): E.Either<RequestRejection, never> {
@@ -67,6 +71,7 @@ export function decodeRequest(f: Frame, sizeBytes: number, sectorBytes: number):
     case Op.Info:
       return noPayload() ?? E.right({ op: f.op });
     case Op.ReadRanges: {
+      if (f.payloadBytes > MAX_BULK_RANGES * RANGE_BYTES) return new ProtocolError(`bulk read of more than ${MAX_BULK_RANGES} ranges`);
       const r = decodeRanges(f.payload);
       if (E.isLeft(r)) return r.left;
       let totalBytes = 0;

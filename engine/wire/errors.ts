@@ -14,6 +14,7 @@ export const Errno = {
   EPROTO: 71, // protocol violation
   ENOTSUP: 95, // operation not supported
 } as const;
+/** The name of an errno code. */
 export type ErrnoName = keyof typeof Errno;
 
 const BY_NUMBER = new Map<number, ErrnoName>(Object.entries(Errno).map(([k, v]) => [v, k as ErrnoName]));

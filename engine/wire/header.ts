@@ -58,6 +58,7 @@ export const Op = {
   Response: 0x80, // success; payload depends on the request's op
   Error: 0x81, // payload = u16 errno + UTF-8 message
 } as const;
+/** A frame operation code. */
 export type Op = (typeof Op)[keyof typeof Op];
 
 const OP_NAMES = new Map<number, string>(Object.entries(Op).map(([k, v]) => [v, k]));

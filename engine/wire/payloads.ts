@@ -44,12 +44,13 @@ export function decodeInfo(payload: Buffer): E.Either<ProtocolError, ReplicaInfo
 }
 
 /** The SetExtra request, as JSON. */
-export const SetExtraCodec = t.type({ key: t.string, value: t.union([t.string, t.null]) });
-export type SetExtra = t.TypeOf<typeof SetExtraCodec>;
+export const SetExtra = t.type({ key: t.string, value: t.union([t.string, t.null]) });
+/** A decoded SetExtra request. */
+export type SetExtra = t.TypeOf<typeof SetExtra>;
 
 /** Decodes a SetExtra request payload. */
 export function decodeSetExtra(payload: Buffer): E.Either<ProtocolError, SetExtra> {
-  return decodeJson(payload, SetExtraCodec, 'set-extra request');
+  return decodeJson(payload, SetExtra, 'set-extra request');
 }
 
 /** Decodes a SetRevision payload: a decimal count. */

@@ -2,6 +2,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { once } from 'node:events';
+import fc from 'fast-check';
 import { connectReplica, type WireReplicaConnection } from '../../../engine/wire/client.ts';
 import { encodeFrame, encodeHeader } from '../../../engine/wire/encode.ts';
 import { HeaderField, MAX_PAYLOAD_BYTES, Op } from '../../../engine/wire/header.ts';
@@ -108,6 +109,35 @@ describe('replica server: hostile and broken clients', { timeout: 30_000 }, () =
     await once(s, 'close');
     assert.ok(logs.slice(before).some((l) => /authentication timed out/.test(l)));
     await good.ping();
+  });
+
+  it('fuzz: 200 authenticated connections sending mutated, truncated and padded frames never hurt the server', async () => {
+    const seeds = [
+      encodeFrame(Op.Read, 1, 4096, 4096),
+      encodeFrame(Op.Write, 2, 8192, 1024, Buffer.alloc(1024, 3)),
+      encodeFrame(Op.Unmap, 3, 0, 4096),
+      encodeFrame(Op.Flush, 4, 0, 0),
+      encodeFrame(Op.Info, 5, 0, 0),
+      encodeFrame(Op.AllocatedRanges, 6, 0, 16 * 1024 * 1024),
+      encodeFrame(Op.ReadRanges, 7, 0, 1024, Buffer.from('00000000000000000000000000000400', 'hex')),
+      encodeFrame(Op.SetExtra, 8, 0, 0, Buffer.from('{"key":"k","value":"v"}')),
+      encodeFrame(Op.SetRevision, 9, 0, 0, Buffer.from('77')),
+      encodeFrame(Op.SetRebuilding, 10, 0, 0, Buffer.from([0])),
+    ];
+    await fc.assert(
+      fc.asyncProperty(fc.nat({ max: seeds.length - 1 }), fc.array(fc.tuple(fc.nat({ max: 1100 }), fc.nat({ max: 255 })), { maxLength: 6 }), fc.nat({ max: 1200 }), fc.uint8Array({ maxLength: 40 }), async (which, flips, cut, tail) => {
+        const frame = Buffer.from(seeds[which] as Buffer);
+        for (const [at, v] of flips) if (at < frame.length) frame[at] = v;
+        const s = await rawClient(server.port, true);
+        s.on('error', () => {});
+        s.end(Buffer.concat([frame.subarray(0, Math.min(cut, frame.length)), Buffer.from(tail)]));
+        s.resume();
+        await once(s, 'close');
+      }),
+      { numRuns: 200 },
+    );
+    await good.writeAt(0, Buffer.alloc(4096, 5));
+    assert.ok((await good.readAt(0, 4096)).equals(Buffer.alloc(4096, 5)));
   });
 
   it('serves many connections at once', async () => {
