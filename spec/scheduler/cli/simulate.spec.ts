@@ -8,6 +8,7 @@ import { runCommand } from '../../../api/cli/command.ts';
 import { EmbeddedStore } from '../../../api/store/embedded.ts';
 import { commands } from '../../../scheduler/index.ts';
 import { explainVolume } from '../../../scheduler/cli/explain.ts';
+import { listenApiServer } from '../../../api/store/apiserver.ts';
 import { node, replica, volume } from '../builders.ts';
 
 let dir: string;
@@ -94,6 +95,32 @@ describe('shorthorn placement explain', () => {
       assert.equal(out.unschedulable.v1?.message, 'replica 3 of 3: 0/2 disks are available: 2 node anti-affinity (node already holds a replica)');
       await assert.rejects(explainVolume(store, 'nope'), /volume "nope" not found/);
     } finally {
+      store.close();
+    }
+  });
+
+  it('runs as a command against a control plane URL (--server), in text and JSON', { timeout: 20_000 }, async () => {
+    const store = EmbeddedStore.open({});
+    const api = await listenApiServer({ store }, '127.0.0.1', 0);
+    try {
+      for (const n of [node('n1'), node('n2'), node('n3')]) {
+        const c = await store.create('Node', n);
+        await store.updateStatus('Node', { ...c, status: n.status });
+      }
+      await store.create('Volume', volume('v1', { numberOfReplicas: 2 }));
+      const text = await run(['placement', 'explain', 'v1', '--server', api.url, '-n', store.namespace]);
+      assert.equal(text.code, 0, text.err);
+      assert.match(text.out, /^v1: replicas none$/m);
+      assert.match(text.out, /^missing: v1: n\d\/d1, n\d\/d1$/m);
+      const json = await run(['placement', 'explain', 'v1', '--server', api.url, '-n', store.namespace, '-o', 'json']);
+      assert.equal(JSON.parse(json.out).placements.v1.length, 2);
+      const missing = await run(['placement', 'explain', 'nope', '--server', api.url, '-n', store.namespace]);
+      assert.equal(missing.code, 1);
+      assert.match(missing.err, /volume "nope" not found/);
+      const usage = await run(['placement', 'explain']);
+      assert.equal(usage.code, 2);
+    } finally {
+      await api.close();
       store.close();
     }
   });
