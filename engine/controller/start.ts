@@ -67,6 +67,8 @@ export async function openEngine(options: EngineOptions, addresses: readonly str
     throw new EngineStartError(`volume ${options.volume}: no replica can be trusted (${list})`);
   }
   for (const h of trusted) engine.place(h, 'RW');
+  // A flush now clears the trusted replicas' unclean mark, so the next start need not rebuild.
+  await engine.flush().catch((e: unknown) => engine.log.warn(`first flush failed: ${(e as Error).message}`));
   const listed = new Set(connected.map((h) => h.info?.replicaId));
   const addressesSet = new Set(addresses);
   for (const id of [...engine.dirty.records.keys()]) {

@@ -108,6 +108,21 @@ describe('ReplicaStore', { timeout: 60_000 }, () => {
     await again.close();
   });
 
+  it('snapshots over the orphan files of a snapshot that crashed before the chain named them', async () => {
+    const dir = fresh();
+    const s = await open(dir);
+    await s.write(0, pattern(4096, 1));
+    await writeFile(join(dir, 'layer-000002.img'), pattern(8192, 9));
+    await writeFile(join(dir, 'layer-000002.alloc'), Buffer.alloc(40, 1));
+    assert.equal(await s.snapshot(), 'layer-000001');
+    assert.ok((await s.read(0, 8192)).equals(Buffer.concat([pattern(4096, 1), Buffer.alloc(4096)])));
+    await s.close();
+    const again = await open(dir);
+    assert.deepEqual(again.info().chain, ['layer-000001', 'layer-000002']);
+    assert.ok((await again.read(0, 8192)).equals(Buffer.concat([pattern(4096, 1), Buffer.alloc(4096)])));
+    await again.close();
+  });
+
   it('lists allocated ranges clipped to the window and limited in count', async () => {
     const s = await open(fresh());
     await s.write(0, pattern(4096, 1));
