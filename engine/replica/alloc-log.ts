@@ -64,7 +64,7 @@ export function encodeRuns(kind: 'allocate' | 'free', runs: Iterable<BlockRun>):
 
 /** Creates an empty log (header only), durable. */
 export async function createLog(path: string, blockBytes: number): Promise<void> {
-  const fd = await openFd(path, 'wx');
+  const fd = await openFd(path, 'w');
   try {
     await pwriteFull(fd, header(blockBytes), 0);
     await datasync(fd);

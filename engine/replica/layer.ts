@@ -31,9 +31,12 @@ export class Layer {
     readonly droppedLogBytes: number,
   ) {}
 
-  /** Creates a new, empty layer's files (durable once the directory is synced). */
+  /**
+   * Creates a new, empty layer's files (durable once the directory is synced). Files of that name
+   * left by a crash before the chain named them are truncated: a new name is never in the chain.
+   */
   static async create(dir: string, name: string, blockBytes: number, sizeBytes: number): Promise<void> {
-    for (let i = 0; i * SEGMENT_BYTES < sizeBytes; i++) await closeFd(await openFd(join(dir, segmentFile(name, i)), 'wx'));
+    for (let i = 0; i * SEGMENT_BYTES < sizeBytes; i++) await closeFd(await openFd(join(dir, segmentFile(name, i)), 'w'));
     await createLog(join(dir, `${name}.alloc`), blockBytes);
   }
 
