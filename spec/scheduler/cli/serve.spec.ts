@@ -5,6 +5,10 @@ import { createLogger } from '../../../api/log.ts';
 import { startPlacement } from '../../../scheduler/index.ts';
 import { MemoryKubeView } from '../../../scheduler/extender/resolver.ts';
 import { node, volume } from '../builders.ts';
+import { PassThrough } from 'node:stream';
+import { runCommand } from '../../../api/cli/command.ts';
+import { listenApiServer } from '../../../api/store/apiserver.ts';
+import { commands } from '../../../scheduler/index.ts';
 
 describe('placement service', () => {
   it('runs the controller and the extender on its own port, and stops cleanly', { timeout: 20_000 }, async () => {
@@ -23,6 +27,33 @@ describe('placement service', () => {
       assert.deepEqual(((await res.json()) as { NodeNames: string[] }).NodeNames, ['n1', 'n2']);
     } finally {
       await svc.stop();
+      store.close();
+    }
+  });
+
+  it('`shorthorn placement serve` runs against a control plane URL and stops when its signal aborts', { timeout: 20_000 }, async () => {
+    const store = EmbeddedStore.open({});
+    const api = await listenApiServer({ store }, '127.0.0.1', 0);
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    const ac = new AbortController();
+    try {
+      const listening = new Promise<string>((resolve) => {
+        let out = '';
+        stdout.on('data', (c) => {
+          out += String(c);
+          const m = /extender listening on (\S+)/.exec(out);
+          if (m) resolve(m[1] as string);
+        });
+      });
+      const root = { name: 'shorthorn', summary: 'test', subcommands: commands };
+      const exit = runCommand(root, ['placement', 'serve', '--server', api.url, '-n', store.namespace, '--extender-listen', '127.0.0.1:0'], { stdout, stderr, signal: ac.signal });
+      const url = await listening;
+      assert.equal(await (await fetch(`${url}/healthz`)).text(), 'ok');
+      ac.abort();
+      assert.equal(await exit, 0);
+    } finally {
+      await api.close();
       store.close();
     }
   });
