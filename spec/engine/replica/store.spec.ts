@@ -188,6 +188,31 @@ describe('ReplicaStore', { timeout: 60_000 }, () => {
     await again.close();
   });
 
+  it('appends thousands of records in one flush and compacts the log when it outgrows the map', async () => {
+    const dir = fresh();
+    const logPath = join(dir, 'layer-000001.alloc');
+    const r = await openStore({ dir, sizeBytes: 64 * MiB, log: quiet, compactMinRecords: 1000 });
+    assert.ok(E.isRight(r));
+    const s = r.right;
+    // 5000 separate runs (every other block): more than one append batch.
+    for (let i = 0; i < 5000; i += 250) await Promise.all(Array.from({ length: 250 }, (_, k) => s.write((i + k) * 2 * 4096, pattern(512, i + k))));
+    await s.flush();
+    assert.equal((await stat(logPath)).size, 16 * 5001);
+    await s.unmap(0, 2 * 4096 * 4990);
+    await s.flush();
+    // 5000 allocate + 1 free-run record > 2 × 10 live runs: rewritten to the 10 runs left.
+    assert.equal((await stat(logPath)).size, 16 * 11);
+    await s.write(4096, pattern(4096, 1));
+    await s.flush();
+    const crashed = await open(dir);
+    assert.deepEqual(crashed.allocatedRanges(0, 64 * MiB, 100).length, 11);
+    assert.ok((await crashed.read(4990 * 2 * 4096, 512)).equals(pattern(512, 4990)));
+    assert.ok((await crashed.read(4096, 4096)).equals(pattern(4096, 1)));
+    assert.ok((await crashed.read(0, 512)).equals(Buffer.alloc(512)));
+    await crashed.close();
+    await s.close().catch(() => undefined);
+  });
+
   it('cuts a torn allocation-log tail and opens', async () => {
     const dir = fresh();
     const s = await open(dir);
