@@ -1,7 +1,7 @@
 import { readFile, rename, truncate } from 'node:fs/promises';
 import { AllocationMap, type BlockRun } from './allocation-map.ts';
 import { crc32 } from './crc32.ts';
-import { closeFd, datasync, openFd, pwriteFull, syncDir } from './fs-io.ts';
+import { closeFd, datasync, openFd, pwriteFull, syncDir, truncateFd } from './fs-io.ts';
 import { dirname } from 'node:path';
 
 /**
@@ -46,20 +46,34 @@ function header(blockBytes: number): Buffer {
   return b;
 }
 
-/** Encodes runs as records of one kind. */
-export function encodeRuns(kind: 'allocate' | 'free', runs: Iterable<BlockRun>): Buffer[] {
-  const out: Buffer[] = [];
-  for (const r of runs) {
-    for (let s = r.start; s < r.start + r.count; s += MAX_RUN) {
-      const rec = Buffer.alloc(LOG_RECORD_BYTES);
-      rec[0] = kind === 'allocate' ? KIND_ALLOCATE : KIND_FREE;
-      rec.writeUInt32BE(s, 4);
-      rec.writeUInt32BE(Math.min(MAX_RUN, r.start + r.count - s), 8);
-      rec.writeUInt32BE(crc32(rec, 0, 12), 12);
-      out.push(rec);
+/** Record kinds, and the runs they cover. */
+export type RunBatch = readonly ['allocate' | 'free', Iterable<BlockRun>];
+
+/** Records per write while appending: 64 KiB at a time, whatever the number of runs. */
+const RECORDS_PER_WRITE = 4096;
+
+/** Encodes runs as records, in batches of at most RECORDS_PER_WRITE records. */
+export function* encodeRuns(batches: readonly RunBatch[]): Generator<Buffer> {
+  let buf = Buffer.allocUnsafe(RECORDS_PER_WRITE * LOG_RECORD_BYTES);
+  let n = 0;
+  for (const [kind, runs] of batches) {
+    for (const r of runs) {
+      for (let s = r.start; s < r.start + r.count; s += MAX_RUN) {
+        const at = n * LOG_RECORD_BYTES;
+        buf.fill(0, at, at + LOG_RECORD_BYTES);
+        buf[at] = kind === 'allocate' ? KIND_ALLOCATE : KIND_FREE;
+        buf.writeUInt32BE(s, at + 4);
+        buf.writeUInt32BE(Math.min(MAX_RUN, r.start + r.count - s), at + 8);
+        buf.writeUInt32BE(crc32(buf, at, at + 12), at + 12);
+        if (++n === RECORDS_PER_WRITE) {
+          yield buf;
+          buf = Buffer.allocUnsafe(RECORDS_PER_WRITE * LOG_RECORD_BYTES);
+          n = 0;
+        }
+      }
     }
   }
-  return out;
+  if (n > 0) yield buf.subarray(0, n * LOG_RECORD_BYTES);
 }
 
 /** Creates an empty log (header only), durable. */
@@ -112,22 +126,36 @@ export class AllocLog {
     return new AllocLog(fd, LOG_RECORD_BYTES * (records + 1), path, blockBytes, records);
   }
 
-  /** Appends records and makes them durable. On failure the end is not advanced (a retry overwrites). */
-  async append(records: readonly Buffer[]): Promise<void> {
-    if (records.length === 0) return;
-    await pwriteFull(this.fd, Buffer.concat(records), this.endBytes);
-    await datasync(this.fd);
-    this.endBytes += records.length * LOG_RECORD_BYTES;
-    this.records += records.length;
+  /** Appends the runs' records and makes them durable. On failure the end is not advanced (a retry overwrites). */
+  async append(batches: readonly RunBatch[]): Promise<void> {
+    let end = this.endBytes;
+    try {
+      for (const chunk of encodeRuns(batches)) {
+        await pwriteFull(this.fd, chunk, end);
+        end += chunk.length;
+      }
+      if (end === this.endBytes) return;
+      await datasync(this.fd);
+    } catch (e) {
+      // Valid records past the end would be replayed after a shorter later append: cut them off.
+      await truncateFd(this.fd, this.endBytes).catch(() => undefined);
+      throw e;
+    }
+    this.records += (end - this.endBytes) / LOG_RECORD_BYTES;
+    this.endBytes = end;
   }
 
   /** Replaces the log with one holding just `map`'s runs: written aside, synced, renamed over. */
   async compact(map: AllocationMap): Promise<void> {
     const tmp = `${this.path}.compact`;
-    const recs = encodeRuns('allocate', map.runs());
     const fd = await openFd(tmp, 'w');
+    let end = LOG_RECORD_BYTES;
     try {
-      await pwriteFull(fd, Buffer.concat([header(this.blockBytes), ...recs]), 0);
+      await pwriteFull(fd, header(this.blockBytes), 0);
+      for (const chunk of encodeRuns([['allocate', map.runs()]])) {
+        await pwriteFull(fd, chunk, end);
+        end += chunk.length;
+      }
       await datasync(fd);
     } catch (e) {
       await closeFd(fd);
@@ -137,8 +165,8 @@ export class AllocLog {
     await syncDir(dirname(this.path));
     await closeFd(this.fd);
     this.fd = fd;
-    this.endBytes = LOG_RECORD_BYTES * (recs.length + 1);
-    this.records = recs.length;
+    this.endBytes = end;
+    this.records = end / LOG_RECORD_BYTES - 1;
   }
 
   async close(): Promise<void> {

@@ -1,4 +1,4 @@
-import { read, write, fdatasync, fsync, open, close } from 'node:fs';
+import { read, write, fdatasync, fsync, ftruncate, open, close } from 'node:fs';
 
 /**
  * Positional I/O on raw file descriptors through callback fs: cheaper per call than FileHandle
@@ -60,4 +60,9 @@ export async function syncDir(dir: string): Promise<void> {
   } finally {
     await closeFd(fd);
   }
+}
+
+/** ftruncate as a promise. */
+export function truncateFd(fd: number, lengthBytes: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => ftruncate(fd, lengthBytes, (err) => (err ? reject(err) : resolve())));
 }

@@ -45,6 +45,8 @@ export interface OpenStoreOptions {
   readonly dir: string;
   readonly sizeBytes: number;
   readonly log?: Logger;
+  /** Log records beyond which a flush considers compacting the head's log (tests lower it). */
+  readonly compactMinRecords?: number;
 }
 
 /** Checks a requested volume size. */
@@ -90,7 +92,7 @@ export async function openStore(opts: OpenStoreOptions): Promise<E.Either<StoreO
   // Until closed cleanly again, a crash must show as dirty on the next open.
   await state.write({ revision: st.state.revision, clean: false });
   log.info('replica store open', { replicaId: meta.replicaId, sizeBytes: meta.sizeBytes, revision: st.state.revision, chain: meta.chain, dirty: !st.state.clean });
-  return E.right(new ReplicaStore(opts.dir, meta, layers, state, st.state.revision, !st.state.clean, log));
+  return E.right(new ReplicaStore(opts.dir, meta, layers, state, st.state.revision, !st.state.clean, log, opts.compactMinRecords));
 }
 
 /** Creates a new store's files; volume.json is written last, so a half-created store is never taken for one. */

@@ -3,7 +3,6 @@ import type { Logger } from '../../api/log.ts';
 import type { ByteRange, ReplicaInfo } from './connection.ts';
 import type { ReplicaBackend } from './backend.ts';
 import { AllocationMap } from './allocation-map.ts';
-import { encodeRuns } from './alloc-log.ts';
 import { syncDir } from './fs-io.ts';
 import { Layer } from './layer.ts';
 import { writeMetadata, type ReplicaMetadata } from './metadata.ts';
@@ -14,8 +13,8 @@ import { ReplicaError } from '../wire/errors.ts';
 const MAX_EXTRAS_BYTES = 2 * 1024 * 1024;
 /** Zeros written to head blocks that a snapshot below still holds (UNMAP over a snapshot). */
 const ZEROS = Buffer.alloc(1024 * 1024);
-/** Log records beyond which a flush considers compacting the head's log. */
-const COMPACT_MIN_RECORDS = 65536;
+/** Log records beyond which a flush considers compacting the head's log (default). */
+export const COMPACT_MIN_RECORDS = 65536;
 
 /**
  * A replica's on-disk store (see docs/replica-format.md): a chain of layers, the last one the live
@@ -38,7 +37,7 @@ export class ReplicaStore implements ReplicaBackend {
   private pendingFree: AllocationMap;
   private persistedRevision: number;
   private serial: Promise<unknown> = Promise.resolve();
-  private compactCheckAt = COMPACT_MIN_RECORDS;
+  private compactCheckAt: number;
   private closed = false;
   /** Data operations running now; close() waits for them so no I/O hits a closed descriptor. */
   private active = 0;
@@ -53,7 +52,10 @@ export class ReplicaStore implements ReplicaBackend {
     private revision: number,
     private dirty: boolean,
     private readonly log: Logger,
+    /** Log records beyond which a flush considers compacting. */
+    private readonly compactMinRecords = COMPACT_MIN_RECORDS,
   ) {
+    this.compactCheckAt = compactMinRecords;
     this.blockBytes = meta.blockBytes;
     this.blockCount = Math.ceil(meta.sizeBytes / meta.blockBytes);
     this.pendingAlloc = new AllocationMap(this.blockCount);
@@ -247,7 +249,10 @@ export class ReplicaStore implements ReplicaBackend {
     try {
       // Data first, then the records that point at it.
       await head.sync();
-      await head.log?.append([...encodeRuns('free', frees.runs()), ...encodeRuns('allocate', allocs.runs())]);
+      await head.log?.append([
+        ['free', frees.runs()],
+        ['allocate', allocs.runs()],
+      ]);
     } catch (e) {
       this.restorePending(allocs, frees);
       throw e;
@@ -280,7 +285,7 @@ export class ReplicaStore implements ReplicaBackend {
       await log.compact(persisted);
       this.log.info('compacted allocation log', { layer: this.head.name, records: log.records });
     }
-    this.compactCheckAt = Math.max(COMPACT_MIN_RECORDS, 2 * log.records);
+    this.compactCheckAt = Math.max(this.compactMinRecords, 2 * log.records);
   }
 
   info(): ReplicaInfo {
