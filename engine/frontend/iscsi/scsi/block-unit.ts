@@ -6,7 +6,7 @@
 import type { BlockDevice } from '../../../block-device.ts';
 import type { Logger } from '../../../../api/log.ts';
 import { serviceAction } from './cdb.ts';
-import { findCommand } from './commands.ts';
+import { findCommand, HAS_SERVICE_ACTIONS } from './commands.ts';
 import type { LogicalUnit, Nexus, ScsiCommand, ScsiResult, TaskManagement } from './logical-unit.ts';
 import { DEFAULT_MODE } from './mode-pages.ts';
 import { Op } from './opcodes.ts';
@@ -18,6 +18,7 @@ import { lunNotSupported } from './spc.ts';
 import { UnitAttentions } from './unit-attentions.ts';
 import type { UnitContext } from './unit-state.ts';
 import { absentLunInquiry, deriveIdentity } from './vpd.ts';
+import { CopyResults } from './xcopy.ts';
 
 /** Options of createBlockLogicalUnit. */
 export interface BlockLogicalUnitOptions {
@@ -50,6 +51,7 @@ class BlockLogicalUnit implements LogicalUnit {
       mode: { ...DEFAULT_MODE },
       pr: createPrState(),
       lock: new RangeLock(),
+      copyResults: new CopyResults(),
       legacyReservation: undefined,
       preventRemoval: new Set(),
       postUnitAttention: (asc: AscPair, except?: string) => uas.postAll(asc, except),
@@ -74,7 +76,7 @@ class BlockLogicalUnit implements LogicalUnit {
     }
     if (entry === undefined) {
       // A known opcode with an unknown service action blames the service action field.
-      if (findCommand(opcode, -1) === undefined && [Op.ServiceActionIn16, Op.MaintenanceIn].includes(opcode as 0x9e)) return checkCondition({ key: SenseKey.IllegalRequest, asc: Asc.InvalidFieldInCdb, field: { inCdb: true, byte: 1, bit: 4 } });
+      if (HAS_SERVICE_ACTIONS.has(opcode)) return checkCondition({ key: SenseKey.IllegalRequest, asc: Asc.InvalidFieldInCdb, field: { inCdb: true, byte: 1, bit: 4 } });
       return illegalRequest(Asc.InvalidCommandOperationCode);
     }
     const legacy = this.ctx.legacyReservation;
@@ -119,6 +121,7 @@ class BlockLogicalUnit implements LogicalUnit {
     const me = nexus.initiatorPort;
     this.uas.forget(me);
     this.ctx.preventRemoval.delete(me);
+    this.ctx.copyResults.forget(me);
     if (this.ctx.legacyReservation === me) this.ctx.legacyReservation = undefined;
   }
 }

@@ -11,6 +11,7 @@ import { compareAndWrite, orWrite, preFetch, read, synchronizeCache, verify, wri
 import { decodeBlockRange, readLength } from './cdb.ts';
 import * as E from 'fp-ts/Either';
 import { getLbaStatus, readCapacity10, readCapacity16, readDefectData, unmap, writeSame } from './sbc-provisioning.ts';
+import { extendedCopy, receiveCopyResults } from './xcopy.ts';
 import { inquiry, modeSelectHandler, modeSenseHandler, preventAllow, release, reportLuns, requestSense, reserve, startStopUnit, testUnitReady } from './spc.ts';
 
 /** One supported command. */
@@ -83,6 +84,9 @@ export const COMMANDS: readonly CommandEntry[] = [
   { opcode: Op.ModeSense10, name: 'MODE SENSE (10)', usage: '5a18ffff000000ffff00', access: 'read', handler: modeSenseHandler },
   { opcode: Op.PersistentReserveIn, name: 'PERSISTENT RESERVE IN', usage: '5e1f0000000000ffff00', access: 'allowed', handler: persistentReserveIn },
   { opcode: Op.PersistentReserveOut, name: 'PERSISTENT RESERVE OUT', usage: '5f1fff0000ffffffff00', access: 'allowed', dataOut: listOut(5, 4), handler: persistentReserveOut },
+  { opcode: Op.ExtendedCopy, serviceAction: 0x00, name: 'EXTENDED COPY (LID1)', usage: '831f0000000000000000ffffffff0000', access: 'write', dataOut: listOut(10, 4), handler: extendedCopy },
+  { opcode: Op.ReceiveCopyResults, serviceAction: 0x00, name: 'RECEIVE COPY STATUS (LID1)', usage: '841fff00000000000000ffffffff0000', access: 'allowed', handler: receiveCopyResults },
+  { opcode: Op.ReceiveCopyResults, serviceAction: 0x03, name: 'RECEIVE COPY OPERATING PARAMETERS', usage: '841f0000000000000000ffffffff0000', access: 'allowed', handler: receiveCopyResults },
   { opcode: Op.Read16, name: 'READ (16)', usage: '8818' + lba16, access: 'read', handler: read },
   { opcode: Op.CompareAndWrite, name: 'COMPARE AND WRITE', usage: '8918ffffffffffffffff000000ff0000', access: 'write', dataOut: cawOut, handler: compareAndWrite },
   { opcode: Op.Write16, name: 'WRITE (16)', usage: '8a18' + lba16, access: 'write', dataOut: blocksOut, handler: write },

@@ -27,6 +27,8 @@ export const Op = {
   ModeSense10: 0x5a, // MODE SENSE (10)
   PersistentReserveIn: 0x5e, // PERSISTENT RESERVE IN
   PersistentReserveOut: 0x5f, // PERSISTENT RESERVE OUT
+  ExtendedCopy: 0x83, // EXTENDED COPY (SPC-4 §6.4; service action 00h: LID1)
+  ReceiveCopyResults: 0x84, // RECEIVE COPY RESULTS (SPC-4 §6.18)
   Read16: 0x88, // READ (16)
   CompareAndWrite: 0x89, // COMPARE AND WRITE
   Write16: 0x8a, // WRITE (16)

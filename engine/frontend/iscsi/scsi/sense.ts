@@ -7,6 +7,7 @@ import { ScsiStatus, type ScsiResult } from './logical-unit.ts';
 /** Sense keys (SPC-4 table 27). */
 export const SenseKey = {
   NoSense: 0x0, // NO SENSE
+  CopyAborted: 0xa, // COPY ABORTED
   NotReady: 0x2, // NOT READY
   MediumError: 0x3, // MEDIUM ERROR
   HardwareError: 0x4, // HARDWARE ERROR
@@ -32,6 +33,11 @@ export const Asc = {
   InvalidFieldInCdb: [0x24, 0x00], // INVALID FIELD IN CDB
   LogicalUnitNotSupported: [0x25, 0x00], // LOGICAL UNIT NOT SUPPORTED
   InvalidFieldInParameterList: [0x26, 0x00], // INVALID FIELD IN PARAMETER LIST
+  TooManyTargetDescriptors: [0x26, 0x06], // TOO MANY TARGET DESCRIPTORS
+  UnsupportedTargetDescriptorTypeCode: [0x26, 0x07], // UNSUPPORTED TARGET DESCRIPTOR TYPE CODE
+  TooManySegmentDescriptors: [0x26, 0x08], // TOO MANY SEGMENT DESCRIPTORS
+  UnsupportedSegmentDescriptorTypeCode: [0x26, 0x09], // UNSUPPORTED SEGMENT DESCRIPTOR TYPE CODE
+  CopyTargetDeviceNotReachable: [0x0d, 0x02], // COPY TARGET DEVICE NOT REACHABLE
   InvalidReleaseOfPersistentReservation: [0x26, 0x04], // INVALID RELEASE OF PERSISTENT RESERVATION
   WriteProtected: [0x27, 0x00], // WRITE PROTECTED
   SpaceAllocationFailedWriteProtect: [0x27, 0x07], // SPACE ALLOCATION FAILED WRITE PROTECT

@@ -7,6 +7,7 @@ import type { Logger } from '../../../../api/log.ts';
 import type { PrState } from './persistent-reservations.ts';
 import type { AscPair } from './sense.ts';
 import type { RangeLock } from './range-lock.ts';
+import type { CopyResults } from './xcopy.ts';
 
 /** Logical block size the unit exports (ARCHITECTURE.md: 512-byte logical blocks). */
 export const LOGICAL_BLOCK_BYTES = 512;
@@ -53,6 +54,8 @@ export interface UnitContext {
   readonly mode: ModeState;
   readonly pr: PrState;
   readonly lock: RangeLock;
+  /** EXTENDED COPY status held for RECEIVE COPY RESULTS. */
+  readonly copyResults: CopyResults;
   /** Posts a unit attention on every known nexus except `except`. */
   postUnitAttention(asc: AscPair, except?: string): void;
   /** Posts a unit attention on one nexus. */

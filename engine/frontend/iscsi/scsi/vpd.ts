@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Nexus } from './logical-unit.ts';
+import { thirdPartyCopyPage } from './xcopy.ts';
 import {
   MAX_ATOMIC_BLOCKS,
   MAX_COMPARE_AND_WRITE_BLOCKS,
@@ -22,12 +23,13 @@ export const VpdPage = {
   SupportedPages: 0x00, // SUPPORTED VPD PAGES (SPC-4 §7.8.16)
   UnitSerialNumber: 0x80, // UNIT SERIAL NUMBER (SPC-4 §7.8.17)
   DeviceIdentification: 0x83, // DEVICE IDENTIFICATION (SPC-4 §7.8.6)
+  ThirdPartyCopy: 0x8f, // THIRD-PARTY COPY (SPC-4 §7.8.17)
   BlockLimits: 0xb0, // BLOCK LIMITS (SBC-3 §6.6.3)
   BlockDeviceCharacteristics: 0xb1, // BLOCK DEVICE CHARACTERISTICS (SBC-3 §6.6.2)
   LogicalBlockProvisioning: 0xb2, // LOGICAL BLOCK PROVISIONING (SBC-3 §6.6.4)
 } as const;
 
-const SUPPORTED = [0x00, 0x80, 0x83, 0xb0, 0xb1, 0xb2] as const;
+const SUPPORTED = [0x00, 0x80, 0x83, 0x8f, 0xb0, 0xb1, 0xb2] as const;
 
 /** T10 vendor identification (8 ASCII bytes) and product identification (16). */
 export const VENDOR = 'SHORTHRN';
@@ -66,7 +68,7 @@ export function standardInquiry(): Buffer {
   b[2] = 0x06; // VERSION: SPC-4
   b[3] = 0x12; // HISUP 1, RESPONSE DATA FORMAT 2
   b[4] = b.length - 5; // ADDITIONAL LENGTH
-  b[5] = 0x00; // SCCS, ACC, TPGS 00b (no ALUA), 3PC, PROTECT 0
+  b[5] = 0x08; // SCCS 0, ACC 0, TPGS 00b (no ALUA), 3PC 1 (EXTENDED COPY), PROTECT 0
   b[6] = 0x00;
   b[7] = 0x02; // CMDQUE 1
   ascii(VENDOR, 8).copy(b, 8);
@@ -132,6 +134,8 @@ export function vpdPage(code: number, identity: UnitIdentity, nexus: Nexus, targ
         designator({ codeSet: CodeSet.Utf8, association: Association.TargetDevice, type: DesignatorType.ScsiName, value: scsiName(targetName), protocol: ISCSI_PROTOCOL }),
       ]));
     }
+    case VpdPage.ThirdPartyCopy:
+      return page(code, thirdPartyCopyPage());
     case VpdPage.BlockLimits:
       return page(code, blockLimits());
     case VpdPage.BlockDeviceCharacteristics: {
