@@ -44,10 +44,15 @@ export async function startPlacementService(opts: PlacementServiceOptions): Prom
     server.requestTimeout = 10_000;
     server.headersTimeout = 5_000;
     const s = server;
-    await new Promise<void>((resolve, reject) => {
-      s.once('error', reject);
-      s.listen(opts.extender!.port, opts.extender!.host, () => resolve());
-    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        s.once('error', reject);
+        s.listen(opts.extender!.port, opts.extender!.host, () => resolve());
+      });
+    } catch (err) {
+      await controller.stop();
+      throw new Error(`cannot serve the extender on ${opts.extender.host}:${opts.extender.port}: ${(err as Error).message}`, { cause: err });
+    }
     const a = s.address() as AddressInfo;
     const host = a.family === 'IPv6' ? `[${a.address}]` : a.address;
     extenderUrl = `${tls === undefined ? 'http' : 'https'}://${host}:${a.port}`;

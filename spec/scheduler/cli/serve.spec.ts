@@ -31,7 +31,7 @@ describe('placement service', () => {
     }
   });
 
-  it('`shorthorn placement serve` runs against a control plane URL and stops when its signal aborts', { timeout: 20_000 }, async () => {
+  it('`shorthorn placement serve` runs against a control plane URL and stops when its signal aborts', { timeout: 90_000 }, async () => {
     const store = EmbeddedStore.open({});
     const api = await listenApiServer({ store }, '127.0.0.1', 0);
     const stdout = new PassThrough();
@@ -54,6 +54,21 @@ describe('placement service', () => {
       assert.equal(await exit, 0);
     } finally {
       await api.close();
+      store.close();
+    }
+  });
+
+  it('says so in one line when the extender address is taken, and stops the controller', { timeout: 20_000 }, async () => {
+    const store = EmbeddedStore.open({});
+    const first = await startPlacement({ store, log: createLogger('test', { sink: () => undefined }), extender: { host: '127.0.0.1', port: 0, kube: new MemoryKubeView() } });
+    try {
+      const port = Number(new URL(first.extenderUrl as string).port);
+      await assert.rejects(
+        startPlacement({ store, log: createLogger('test', { sink: () => undefined }), extender: { host: '127.0.0.1', port, kube: new MemoryKubeView() } }),
+        new RegExp(`cannot serve the extender on 127\\.0\\.0\\.1:${port}: .*EADDRINUSE`),
+      );
+    } finally {
+      await first.stop();
       store.close();
     }
   });

@@ -99,7 +99,7 @@ describe('shorthorn placement explain', () => {
     }
   });
 
-  it('runs as a command against a control plane URL (--server), in text and JSON', { timeout: 20_000 }, async () => {
+  it('runs as a command against a control plane URL (--server), in text and JSON', { timeout: 90_000 }, async () => {
     const store = EmbeddedStore.open({});
     const api = await listenApiServer({ store }, '127.0.0.1', 0);
     try {
