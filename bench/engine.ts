@@ -1,0 +1,193 @@
+/**
+ * `npm run bench -- engine [--seconds N] [--size SIZE]`: the engine's BlockDevice over 1 and 3 local
+ * replica processes (real wire), against a plain file through fs FileHandle as the anchor, in the
+ * same run. 4 KiB random write and read at QD1 and QD32 (IOPS, p50/p99), 1 MiB sequential write and
+ * read at QD4 (MiB/s). Prints a table and the ratios the issue sets goals for.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, open, rm, writeFile } from 'node:fs/promises';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import * as E from 'fp-ts/Either';
+import { createLogger } from '../api/log.ts';
+import { parseBytes } from '../api/quantity.ts';
+import type { BlockDevice } from '../engine/block-device.ts';
+import { openEngine } from '../engine/controller/start.ts';
+import { connectReplica } from '../engine/wire/client.ts';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const KiB = 1024;
+const MiB = 1 << 20;
+
+interface Job {
+  readonly name: string;
+  readonly write: boolean;
+  readonly blockBytes: number;
+  readonly depth: number;
+  readonly sequential: boolean;
+}
+
+const JOBS: readonly Job[] = [
+  { name: '1M seq write', write: true, blockBytes: MiB, depth: 4, sequential: true },
+  { name: '4K rand write', write: true, blockBytes: 4 * KiB, depth: 1, sequential: false },
+  { name: '4K rand write', write: true, blockBytes: 4 * KiB, depth: 32, sequential: false },
+  { name: '4K rand read', write: false, blockBytes: 4 * KiB, depth: 1, sequential: false },
+  { name: '4K rand read', write: false, blockBytes: 4 * KiB, depth: 32, sequential: false },
+  { name: '1M seq read', write: false, blockBytes: MiB, depth: 4, sequential: true },
+];
+
+interface Result {
+  readonly iops: number;
+  readonly mibps: number;
+  readonly p50us: number;
+  readonly p99us: number;
+}
+
+function percentile(sorted: Float64Array, p: number): number {
+  return sorted.length === 0 ? 0 : (sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] as number);
+}
+
+/** Runs one job for `seconds` (sequential jobs also stop after one pass over the device). */
+async function runJob(dev: BlockDevice, job: Job, seconds: number): Promise<Result> {
+  const slots = dev.sizeBytes / job.blockBytes;
+  const payload = Buffer.alloc(job.blockBytes, 0x5a);
+  const lat: number[] = [];
+  let next = 0;
+  let done = 0;
+  const start = performance.now();
+  const deadline = start + seconds * 1000;
+  const worker = async () => {
+    while (performance.now() < deadline) {
+      let slot: number;
+      if (job.sequential) {
+        if (next >= slots) return;
+        slot = next++;
+      } else slot = Math.floor(Math.random() * slots);
+      const t0 = performance.now();
+      if (job.write) await dev.writeAt(slot * job.blockBytes, payload);
+      else await dev.readAt(slot * job.blockBytes, job.blockBytes);
+      lat.push(performance.now() - t0);
+      done++;
+    }
+  };
+  await Promise.all(Array.from({ length: job.depth }, worker));
+  const secs = (performance.now() - start) / 1000;
+  const sorted = Float64Array.from(lat).sort();
+  return { iops: done / secs, mibps: (done * job.blockBytes) / MiB / secs, p50us: percentile(sorted, 0.5) * 1000, p99us: percentile(sorted, 0.99) * 1000 };
+}
+
+/** Writes the whole device once (untimed), so every job runs on allocated blocks everywhere. */
+async function prefill(dev: BlockDevice): Promise<void> {
+  const chunk = Buffer.alloc(MiB, 0x11);
+  let next = 0;
+  const worker = async () => {
+    while (next * MiB < dev.sizeBytes) await dev.writeAt(next++ * MiB, chunk);
+  };
+  await Promise.all(Array.from({ length: 8 }, worker));
+  await dev.flush();
+}
+
+/** A plain file as a BlockDevice (the anchor). */
+async function fileDevice(path: string, sizeBytes: number): Promise<BlockDevice & { close(): Promise<void> }> {
+  const fh = await open(path, 'w+');
+  await fh.truncate(sizeBytes);
+  return {
+    sizeBytes,
+    blockSizeBytes: 512,
+    readAt: async (o, n) => {
+      const b = Buffer.allocUnsafe(n);
+      await fh.read(b, 0, n, o);
+      return b;
+    },
+    writeAt: async (o, d) => void (await fh.write(d, 0, d.length, o)),
+    unmapAt: async () => undefined,
+    flush: () => fh.sync(),
+    close: () => fh.close(),
+  };
+}
+
+async function startReplica(dir: string, sizeBytes: number, secretFile: string): Promise<{ address: string; proc: ChildProcess }> {
+  const proc = spawn(process.execPath, [join(ROOT, 'bin', 'shorthorn.mjs'), 'replica', 'serve', '--dir', dir, '--size', String(sizeBytes), '--listen', '127.0.0.1:0', '--secret-file', secretFile], { stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, SHORTHORN_LOG_LEVEL: 'warn' } });
+  const [line] = (await once(createInterface({ input: proc.stdout! }), 'line')) as [string];
+  return { address: (JSON.parse(line) as { listening: string }).listening, proc };
+}
+
+function parseArgs(args: string[]): { seconds: number; sizeBytes: number } {
+  let seconds = 3;
+  let sizeBytes = 128 * MiB;
+  for (let i = 0; i < args.length; i += 2) {
+    const v = args[i + 1] ?? '';
+    if (args[i] === '--seconds') seconds = Number(v);
+    else if (args[i] === '--size') {
+      const b = parseBytes(v);
+      if (E.isLeft(b)) throw new Error(`--size: ${b.left}`);
+      sizeBytes = b.right;
+    } else throw new Error(`unknown argument ${args[i]} (use --seconds N, --size SIZE)`);
+  }
+  return { seconds, sizeBytes };
+}
+
+function row(cells: readonly string[], widths: readonly number[]): string {
+  return cells.map((c, i) => (i < 2 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number))).join('  ');
+}
+
+/** Entry point for bench/main.ts. */
+export async function run(args: string[]): Promise<void> {
+  const { seconds, sizeBytes } = parseArgs(args);
+  const dir = await mkdtemp(join(tmpdir(), 'shorthorn-bench-engine-'));
+  const secret = 'bench-secret-0123456789abcdef';
+  const secretFile = join(dir, 'secret');
+  await writeFile(secretFile, secret);
+  const procs: ChildProcess[] = [];
+  const results = new Map<string, Result[]>();
+  const log = createLogger('bench', { level: 'error' });
+  process.stderr.write(`engine bench: ${seconds}s per job, ${sizeBytes / MiB} MiB volume (prefilled), replicas on ${dir}, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}\n`);
+  try {
+    const file = await fileDevice(join(dir, 'anchor.img'), sizeBytes);
+    const fileRes: Result[] = [];
+    await prefill(file);
+    for (const j of JOBS) fileRes.push(await runJob(file, j, seconds));
+    await file.close();
+    results.set('file', fileRes);
+    for (const n of [1, 3]) {
+      const reps = await Promise.all(Array.from({ length: n }, (_, i) => startReplica(join(dir, `n${n}-r${i}`), sizeBytes, secretFile)));
+      procs.push(...reps.map((r) => r.proc));
+      const connect = (a: string) => connectReplica({ host: a.slice(0, a.lastIndexOf(':')), port: Number(a.slice(a.lastIndexOf(':') + 1)), secret });
+      const engine = await openEngine({ volume: 'bench', sizeBytes, connect, log }, reps.map((r) => r.address));
+      const res: Result[] = [];
+      await prefill(engine);
+      for (const j of JOBS) {
+        res.push(await runJob(engine, j, seconds));
+        if (j.write) await engine.flush();
+      }
+      results.set(`engine ×${n}`, res);
+      await engine.close();
+      for (const r of reps) r.proc.kill('SIGTERM');
+      await Promise.all(reps.map((r) => once(r.proc, 'exit')));
+    }
+  } finally {
+    for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
+    await rm(dir, { recursive: true, force: true });
+  }
+  const widths = [10, 14, 4, 9, 8, 9, 9, 7];
+  const lines = [row(['target', 'job', 'QD', 'IOPS', 'MiB/s', 'p50 µs', 'p99 µs', '×file'], widths)];
+  const file = results.get('file') as Result[];
+  for (const [target, res] of results) {
+    res.forEach((r, i) => {
+      const j = JOBS[i] as Job;
+      const ratio = r.iops / (file[i] as Result).iops;
+      lines.push(row([target, j.name, String(j.depth), r.iops.toFixed(0), r.mibps.toFixed(1), r.p50us.toFixed(0), r.p99us.toFixed(0), ratio.toFixed(2)], widths));
+    });
+  }
+  const one = results.get('engine ×1') as Result[];
+  const three = results.get('engine ×3') as Result[];
+  const goal = (i: number) => ((three[i] as Result).iops / (one[i] as Result).iops).toFixed(2);
+  lines.push('');
+  lines.push(`3 vs 1 replica, 4K rand write IOPS: QD1 ${goal(1)}, QD32 ${goal(2)} (goal ≥ 0.5)`);
+  lines.push(`3 vs 1 replica, 4K rand read IOPS:  QD1 ${goal(3)}, QD32 ${goal(4)} (goal ≥ 1.0)`);
+  lines.push(`load average at the end: ${loadavg().map((l) => l.toFixed(1)).join(' ')} (${availableParallelism()} CPUs)`);
+  process.stdout.write(lines.join('\n') + '\n');
+}
