@@ -55,7 +55,7 @@ async function markHealthy(store: EmbeddedStore, vol: string): Promise<void> {
 const where = (rs: Replica[]) => rs.map((r) => `${r.spec.nodeID}/${r.spec.diskID}`).sort();
 const threeZones = () => ['a', 'b', 'c'].flatMap((z) => [node(`${z}1`, { zone: z }), node(`${z}2`, { zone: z })]);
 
-describe('PlacementController', () => {
+describe('PlacementController', { timeout: 180_000 }, () => {
   it('creates the missing replicas with their placement fields and marks the volume Scheduled', async () => {
     const { store } = await setup(threeZones(), [volume('v1')]);
     const rs = await replicasOf(store, 'v1');

@@ -4,7 +4,7 @@ import { EmbeddedStore } from '../../api/store/embedded.ts';
 import { Informer, type InformerEvent } from '../../scheduler/informer.ts';
 import { volume } from './builders.ts';
 
-describe('Informer', () => {
+describe('Informer', { timeout: 30_000 }, () => {
   it('lists, then follows adds, updates and deletes', async () => {
     const store = EmbeddedStore.open({});
     try {

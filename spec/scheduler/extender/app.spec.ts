@@ -111,7 +111,7 @@ const filterCases: FilterCase[] = [
   },
 ];
 
-describe('extender POST /filter', () => {
+describe('extender POST /filter', { timeout: 60_000 }, () => {
   const app = setup();
   for (const c of filterCases) {
     it(`${c.name} (NodeNames form)`, async () => {
@@ -157,7 +157,7 @@ describe('extender POST /filter', () => {
   }
 });
 
-describe('extender POST /prioritize', () => {
+describe('extender POST /prioritize', { timeout: 60_000 }, () => {
   const app = setup();
   const cases: { name: string; claims: string[]; scores: Record<string, number> }[] = [
     { name: 'no Shorthorn volume: every node 0 (an empty list)', claims: [], scores: { n1: 0, n2: 0, n5: 0 } },
@@ -184,7 +184,7 @@ describe('extender POST /prioritize', () => {
   });
 });
 
-describe('extender malformed input', () => {
+describe('extender malformed input', { timeout: 60_000 }, () => {
   const app = setup({ maxBodyBytes: 4096 });
   const cases: { name: string; body: string; error: RegExp }[] = [
     { name: 'malformed JSON', body: '{"Pod": ', error: /malformed JSON/ },
@@ -220,7 +220,7 @@ describe('extender malformed input', () => {
   });
 });
 
-describe('extender with a recorded kube-scheduler request', () => {
+describe('extender with a recorded kube-scheduler request', { timeout: 60_000 }, () => {
   const app = setup();
   const recorded = JSON.parse(readFileSync(new URL('../../fixtures/extender/extender-args-nodes.json', import.meta.url), 'utf8'));
 
