@@ -107,6 +107,8 @@ export async function runIscsiTestCu(o: RunOptions): Promise<Tally> {
       resolve();
     });
   });
-  const xml = await readFile(join(o.cwd, 'CUnitAutomated-Results.xml'), 'utf8');
+  const xml = await readFile(join(o.cwd, 'CUnitAutomated-Results.xml'), 'utf8').catch((err: unknown) => {
+    throw new Error(`iscsi-test-cu wrote no CUnit report; its output:\n${stdout.slice(0, 2000)}`, { cause: err });
+  });
   return tally(xml, stdout);
 }
