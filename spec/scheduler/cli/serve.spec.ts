@@ -6,6 +6,11 @@ import { startPlacement } from '../../../scheduler/index.ts';
 import { MemoryKubeView } from '../../../scheduler/extender/resolver.ts';
 import { node, volume } from '../builders.ts';
 import { PassThrough } from 'node:stream';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import forge from 'node-forge';
 import { runCommand } from '../../../api/cli/command.ts';
 import { listenApiServer } from '../../../api/store/apiserver.ts';
 import { commands } from '../../../scheduler/index.ts';
@@ -70,6 +75,42 @@ describe('placement service', () => {
     } finally {
       await first.stop();
       store.close();
+    }
+  });
+
+  it('serves the extender over HTTPS with --tls-cert/--tls-key', { timeout: 60_000 }, async () => {
+    const keys = forge.pki.rsa.generateKeyPair(1024);
+    const cert = forge.pki.createCertificate();
+    cert.publicKey = keys.publicKey;
+    cert.serialNumber = '01';
+    cert.validity.notBefore = new Date(Date.now() - 60_000);
+    cert.validity.notAfter = new Date(Date.now() + 3_600_000);
+    cert.setSubject([{ name: 'commonName', value: '127.0.0.1' }]);
+    cert.setIssuer([{ name: 'commonName', value: '127.0.0.1' }]);
+    cert.setExtensions([{ name: 'subjectAltName', altNames: [{ type: 7, ip: '127.0.0.1' }] }]);
+    cert.sign(keys.privateKey, forge.md.sha256.create());
+    const certPem = forge.pki.certificateToPem(cert);
+    const dir = mkdtempSync(join(tmpdir(), 'shorthorn-extender-tls-'));
+    writeFileSync(join(dir, 'tls.crt'), certPem);
+    writeFileSync(join(dir, 'tls.key'), forge.pki.privateKeyToPem(keys.privateKey));
+    const store = EmbeddedStore.open({});
+    const svc = await startPlacement({ store, log: createLogger('test', { sink: () => undefined }), extender: { host: '127.0.0.1', port: 0, kube: new MemoryKubeView(), tls: { certFile: join(dir, 'tls.crt'), keyFile: join(dir, 'tls.key') } } });
+    try {
+      assert.match(svc.extenderUrl ?? '', /^https:\/\/127\.0\.0\.1:\d+$/);
+      const body = await new Promise<string>((resolve, reject) => {
+        const req = httpsRequest(`${svc.extenderUrl}/healthz`, { ca: certPem }, (res) => {
+          let text = '';
+          res.on('data', (c) => (text += String(c)));
+          res.on('end', () => resolve(text));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+      assert.equal(body, 'ok');
+    } finally {
+      await svc.stop();
+      store.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
