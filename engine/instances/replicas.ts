@@ -74,6 +74,12 @@ export async function reconcileReplicas(deps: InstanceDeps, all: readonly Replic
         await finalize(deps, r);
         continue;
       }
+      if (!(r.metadata.finalizers ?? []).includes(FINALIZER)) {
+        // The agent holds the finalizer: a deleted Replica stays until its process is stopped and its data removed.
+        await deps.store.patch('Replica', r.metadata.name, { type: 'merge', value: { metadata: { finalizers: [...(r.metadata.finalizers ?? []), FINALIZER], resourceVersion: r.metadata.resourceVersion } } }).catch((e: unknown) => {
+          if (!isStoreError(e, 'NotFound') && !isStoreError(e, 'Conflict')) throw e;
+        });
+      }
       if (r.spec.desireState !== 'running') {
         await deps.supervisor.stop(key);
         await writeStatus(deps, r, statusOf(undefined));

@@ -76,6 +76,21 @@ describe('end to end with the real replica and engine processes', { timeout: 180
     assert.doesNotMatch(await qemuIo(url, 'read -P 0xa5 4M 4M'), /Pattern verification failed/);
   });
 
+  it('restarting the agent of the attach node adopts its engine and replica: same pids, data still served', async () => {
+    const engineBefore = await store.get('Engine', 'e2e-e-0');
+    const replicaBefore = (await store.list('Replica')).items.find((x) => x.spec.nodeID === 'n1');
+    await cluster.agents.get('n1')?.stop();
+    // No agent on n1 now: the volume keeps serving.
+    assert.doesNotMatch(await qemuIo(url, 'read -P 0x5a 0 1M'), /Pattern verification failed/);
+    await cluster.start('n1', { startWaitMs: 20_000 });
+    const v = await waitForObject(store, 'Volume', 'e2e', (o) => o.status?.state === 'attached' && o.status?.robustness === 'healthy', 30_000);
+    assert.equal(v.status?.endpoint?.url, url, 'the same target');
+    assert.equal((await store.get('Engine', 'e2e-e-0')).status?.pid, engineBefore.status?.pid);
+    assert.equal((await store.get('Replica', replicaBefore?.metadata.name as string)).status?.pid, replicaBefore?.status?.pid);
+    assert.match(await qemuIo(url, 'write -P 0x3c 8M 1M'), /wrote 1048576\/1048576 bytes/);
+    assert.doesNotMatch(await qemuIo(url, 'read -P 0x3c 8M 1M'), /Pattern verification failed/);
+  });
+
   it('detach stops the engine; delete removes every replica directory', async () => {
     const dirs = (await store.list('Replica')).items.map((r) => replicaDataDir(r));
     await store.patch('Volume', 'e2e', { type: 'merge', value: { spec: { nodeID: '' } } });
