@@ -22,7 +22,9 @@ function oneOf<T extends string>(values: readonly T[], s: string | undefined): T
  */
 export function volumeFromClass(claim: string, sizeBytes: number, params: Readonly<Record<string, string>>, settings: Settings): Volume {
   const n = Number(params['numberOfReplicas']);
-  const replicas = Number.isInteger(n) && n >= 1 && n <= 20 ? n : settings['default-replica-count'];
+  const locality = oneOf(LOCALITIES, params['dataLocality']) ?? (settings['default-data-locality'] as (typeof LOCALITIES)[number]);
+  // strict-local means exactly one replica (admission refuses anything else), so that is the default for it.
+  const replicas = params['numberOfReplicas'] !== undefined && Number.isInteger(n) && n >= 1 && n <= 20 ? n : locality === 'strict-local' ? 1 : settings['default-replica-count'];
   const diskSelector = list(params['diskSelector']);
   const nodeSelector = list(params['nodeSelector']);
   const zone = oneOf(OVERRIDES, params['replicaZoneSoftAntiAffinity']);
@@ -35,7 +37,7 @@ export function volumeFromClass(claim: string, sizeBytes: number, params: Readon
     spec: {
       size: String(sizeBytes),
       numberOfReplicas: replicas,
-      dataLocality: oneOf(LOCALITIES, params['dataLocality']) ?? (settings['default-data-locality'] as (typeof LOCALITIES)[number]),
+      dataLocality: locality,
       accessMode: 'rwo',
       frontend: 'iscsi',
       ...(diskSelector ? { diskSelector } : {}),

@@ -58,7 +58,7 @@ function setup(opts: { maxBodyBytes?: number } = {}) {
   }
   kube.addClaim({ namespace: 'default', name: 'pvc-other', volumeName: 'pv-other' });
   kube.volumes.set('pv-other', { name: 'pv-other', csiDriver: 'ebs.csi.aws.com', volumeHandle: 'vol-0abc' });
-  kube.classes.set('shorthorn-local', { name: 'shorthorn-local', provisioner: CSI_DRIVER, volumeBindingMode: 'WaitForFirstConsumer', parameters: { numberOfReplicas: '1', dataLocality: 'strict-local' } });
+  kube.classes.set('shorthorn-local', { name: 'shorthorn-local', provisioner: CSI_DRIVER, volumeBindingMode: 'WaitForFirstConsumer', parameters: { dataLocality: 'strict-local' } });
   kube.classes.set('shorthorn-nvme', { name: 'shorthorn-nvme', provisioner: CSI_DRIVER, volumeBindingMode: 'WaitForFirstConsumer', parameters: { numberOfReplicas: '3', diskSelector: 'nvme' } });
   kube.classes.set('shorthorn-best', { name: 'shorthorn-best', provisioner: CSI_DRIVER, volumeBindingMode: 'WaitForFirstConsumer', parameters: { numberOfReplicas: '2', dataLocality: 'best-effort' } });
   kube.addClaim({ namespace: 'default', name: 'pvc-wffc-local', storageClassName: 'shorthorn-local', requestStorage: '50Gi' });
