@@ -12,7 +12,7 @@ function patchOf(response: Record<string, any>): unknown {
   return JSON.parse(Buffer.from(response.patch as string, 'base64').toString('utf8'));
 }
 
-describe('webhooks app: real AdmissionReview fixtures', () => {
+describe('webhooks app: real AdmissionReview fixtures', { timeout: 60_000 }, () => {
   it('answers a Volume CREATE on /mutate with the defaults as a base64 JSONPatch', async () => {
     const store = emptyStore();
     const r = await post(createApp({ store }), '/mutate', fixture('volume-create'));
@@ -123,7 +123,7 @@ describe('webhooks app: real AdmissionReview fixtures', () => {
   });
 });
 
-describe('webhooks app: bodies that are not AdmissionReviews get 400 with a message', () => {
+describe('webhooks app: bodies that are not AdmissionReviews get 400 with a message', { timeout: 60_000 }, () => {
   const valid = JSON.stringify(fixture('volume-update-shrink'));
   const edited = (f: (r: Record<string, any>) => void) => {
     const r = fixture('volume-update-shrink');
@@ -161,7 +161,7 @@ describe('webhooks app: bodies that are not AdmissionReviews get 400 with a mess
   }
 });
 
-describe('webhooks app: probes and metrics', () => {
+describe('webhooks app: probes and metrics', { timeout: 60_000 }, () => {
   it('answers /healthz, and /readyz as the readiness probe says', async () => {
     const store = emptyStore();
     let ready = false;

@@ -32,7 +32,7 @@ function collect(): { stream: PassThrough; text: () => string; line: (re: RegExp
   };
 }
 
-describe('shorthorn webhooks', { timeout: 20_000 }, () => {
+describe('shorthorn webhooks', { timeout: 90_000 }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'shorthorn-webhooks-cmd-'));
   const saved = process.env.KUBERNETES_SERVICE_HOST;
   before(() => {

@@ -67,6 +67,6 @@ const settings: Case[] = [
   { name: 'deletes a setting (back to its default)', kind: 'Setting', op: 'DELETE', seed: async (s) => { await s.create('Setting', setting('default-replica-count', '3')); }, target: 'default-replica-count', expect: { allowed: true } },
 ];
 
-describe('Replica, Engine and Setting admission (HTTP and embedded store)', () => {
+describe('Replica, Engine and Setting admission (HTTP and embedded store)', { timeout: 60_000 }, () => {
   for (const c of [...replicas, ...engines, ...settings]) it(c.name, () => runCase(c));
 });

@@ -69,6 +69,6 @@ const cases: Case[] = [
   { name: 'takes node status updates without spec rules', kind: 'Node', op: 'STATUS', seed: (s) => seedNode(s, { d1: disk('/mnt/a', { evictionRequested: true, allowScheduling: false }) }), target: 'n1', object: (n) => ({ ...n, status: { zone: 'a' } }), expect: { allowed: true } },
 ];
 
-describe('Node admission (HTTP and embedded store)', () => {
+describe('Node admission (HTTP and embedded store)', { timeout: 60_000 }, () => {
   for (const c of cases) it(c.name, () => runCase(c));
 });

@@ -35,7 +35,7 @@ function call(port: number, ca: string, path: string, opts: { body?: string; ser
   });
 }
 
-describe('webhook HTTPS server', { timeout: 30_000 }, () => {
+describe('webhook HTTPS server', { timeout: 90_000 }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'shorthorn-webhooks-'));
   const names = serviceDnsNames('shorthorn-webhooks', 'shorthorn-system');
   let store: EmbeddedStore;

@@ -135,7 +135,7 @@ const update: Case[] = [
   { name: 'lets a volume be deleted', kind: 'Volume', op: 'DELETE', seed: seedVolume, target: 'v1', expect: { allowed: true } },
 ];
 
-describe('Volume admission (HTTP and embedded store)', () => {
+describe('Volume admission (HTTP and embedded store)', { timeout: 60_000 }, () => {
   for (const c of [...create, ...update]) {
     it(c.name, () => runCase(c));
   }

@@ -84,7 +84,7 @@ function apiFor(server: string): AdmissionregistrationV1Api {
 
 const CA = '-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICATE-----\n';
 
-describe('patchCaBundles (against a fake API server)', () => {
+describe('patchCaBundles (against a fake API server)', { timeout: 60_000 }, () => {
   const fake = new FakeApiServer();
   let url: string;
   before(async () => {

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureSelfSigned, serviceDnsNames } from '../../../webhooks/tls/self-signed.ts';
 
-describe('ensureSelfSigned', () => {
+describe('ensureSelfSigned', { timeout: 90_000 }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'shorthorn-selfsigned-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
 
