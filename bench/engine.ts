@@ -134,6 +134,42 @@ function row(cells: readonly string[], widths: readonly number[]): string {
   return cells.map((c, i) => (i < 2 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number))).join('  ');
 }
 
+/**
+ * Delta vs full rebuild of the same volume: 3 replicas, the volume filled; r3 is SIGKILLed, 4 MiB of
+ * random 4 KiB writes land in a 16 MiB area, r3 comes back (delta); then an empty replica joins (full).
+ */
+async function rebuildBench(dir: string, sizeBytes: number, secretFile: string, secret: string, log: ReturnType<typeof createLogger>, procs: ChildProcess[]): Promise<string[]> {
+  const { addReplica } = await import('../engine/controller/membership.ts');
+  const start = (name: string) => startReplica(join(dir, name), sizeBytes, secretFile).then((r) => (procs.push(r.proc), r));
+  const reps = await Promise.all(['rb-r1', 'rb-r2', 'rb-r3'].map(start));
+  const connect = (a: string) => connectReplica({ host: a.slice(0, a.lastIndexOf(':')), port: Number(a.slice(a.lastIndexOf(':') + 1)), secret });
+  const engine = await openEngine({ volume: 'bench-rebuild', sizeBytes, connect, log }, reps.map((r) => r.address));
+  await prefill(engine);
+  const r3 = reps[2] as { address: string; proc: ChildProcess };
+  r3.proc.kill('SIGKILL');
+  await once(r3.proc, 'exit');
+  const page = Buffer.alloc(4 * KiB, 0x77);
+  for (let i = 0; i < 1024; i++) await engine.writeAt(Math.floor(Math.random() * 4096) * 4 * KiB, page);
+  await engine.flush();
+  const back = await startReplica(join(dir, 'rb-r3'), sizeBytes, secretFile);
+  procs.push(back.proc);
+  const lines: string[] = [];
+  for (const [label, address] of [
+    ['returning replica', back.address],
+    ['empty replica', (await start('rb-r4')).address],
+  ] as const) {
+    const t0 = performance.now();
+    const r = await addReplica(engine, address);
+    if (E.isLeft(r)) throw new Error(`add-replica ${address}: ${r.left._tag}`);
+    await r.right.done;
+    const ms = performance.now() - t0;
+    const p = engine.find(address)?.rebuild;
+    lines.push(`${r.right.kind.padEnd(5)} rebuild of a ${sizeBytes / MiB} MiB volume onto the ${label}: ${((p?.totalBytes ?? 0) / MiB).toFixed(1)} MiB copied in ${(ms / 1000).toFixed(2)} s`);
+  }
+  await engine.close();
+  return lines;
+}
+
 /** Entry point for bench/main.ts. */
 export async function run(args: string[]): Promise<void> {
   const { seconds, sizeBytes } = parseArgs(args);
@@ -143,6 +179,7 @@ export async function run(args: string[]): Promise<void> {
   await writeFile(secretFile, secret);
   const procs: ChildProcess[] = [];
   const results = new Map<string, Result[]>();
+  const rebuildLines: string[] = [];
   const log = createLogger('bench', { level: 'error' });
   process.stderr.write(`engine bench: ${seconds}s per job, ${sizeBytes / MiB} MiB volume (prefilled), replicas on ${dir}, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}\n`);
   try {
@@ -168,6 +205,7 @@ export async function run(args: string[]): Promise<void> {
       for (const r of reps) r.proc.kill('SIGTERM');
       await Promise.all(reps.map((r) => once(r.proc, 'exit')));
     }
+    rebuildLines.push(...(await rebuildBench(dir, sizeBytes, secretFile, secret, log, procs)));
   } finally {
     for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
     await rm(dir, { recursive: true, force: true });
@@ -188,6 +226,7 @@ export async function run(args: string[]): Promise<void> {
   lines.push('');
   lines.push(`3 vs 1 replica, 4K rand write IOPS: QD1 ${goal(1)}, QD32 ${goal(2)} (goal ≥ 0.5)`);
   lines.push(`3 vs 1 replica, 4K rand read IOPS:  QD1 ${goal(3)}, QD32 ${goal(4)} (goal ≥ 1.0)`);
+  lines.push('', ...rebuildLines);
   lines.push(`load average at the end: ${loadavg().map((l) => l.toFixed(1)).join(' ')} (${availableParallelism()} CPUs)`);
   process.stdout.write(lines.join('\n') + '\n');
 }

@@ -162,15 +162,23 @@ export class Engine implements BlockDevice {
     }
   }
 
-  /** The RW replica with the fewest calls outstanding; ties rotate. */
+  /**
+   * The RW replica with the fewest calls outstanding. Ties stay with the replica used last, so a
+   * QD1 stream keeps one replica (and its cache) warm, while deeper queues spread over all of them.
+   */
   private pickReader(): ReplicaHandle | undefined {
     const n = this.replicas.length;
     let best: ReplicaHandle | undefined;
+    let bestAt = 0;
     for (let i = 0; i < n; i++) {
-      const h = this.replicas[(this.rr + i) % n] as ReplicaHandle;
-      if (h.mode === 'RW' && (best === undefined || h.outstanding < best.outstanding)) best = h;
+      const at = (this.rr + i) % n;
+      const h = this.replicas[at] as ReplicaHandle;
+      if (h.mode === 'RW' && (best === undefined || h.outstanding < best.outstanding)) {
+        best = h;
+        bestAt = at;
+      }
     }
-    this.rr = n === 0 ? 0 : (this.rr + 1) % n;
+    this.rr = bestAt;
     return best;
   }
 
