@@ -87,7 +87,7 @@ async function verify(c: WireReplicaConnection, m: Model, seed: number): Promise
 }
 
 /** Runs writes (QD 32, no two in flight on one LBA) and random flushes until the connection dies. */
-async function load(c: WireReplicaConnection, m: Model, rnd: () => number): Promise<{ writes: number; flushes: number }> {
+async function load(c: WireReplicaConnection, m: Model, rnd: () => number, onAck: (acks: number) => void): Promise<{ writes: number; flushes: number }> {
   let writes = 0;
   let flushes = 0;
   let dead = false;
@@ -103,6 +103,7 @@ async function load(c: WireReplicaConnection, m: Model, rnd: () => number): Prom
         }
         for (let i = 0; i < SECTORS; i++) if (snapshot[i]! > m.durable[i]!) m.durable[i] = snapshot[i]!;
         flushes++;
+        onAck(writes + flushes);
         continue;
       }
       const len = 1 + Math.floor(rnd() * 24);
@@ -123,6 +124,7 @@ async function load(c: WireReplicaConnection, m: Model, rnd: () => number): Prom
         else await c.writeAt(lba * SECTOR, Buffer.concat(parts));
         for (let i = lba; i < lba + len; i++) m.acked[i] = gen;
         writes++;
+        onAck(writes + flushes);
       } catch {
         return;
       } finally {
@@ -160,10 +162,11 @@ describe('replica crash consistency (real process, SIGKILL)', { timeout: 120_000
         await c.flush();
         m.durable.set(seen);
         m.acked.set(seen);
-        const killAfterMs = 50 + Math.floor(rnd() * 900);
-        const timer = setTimeout(() => p.child.kill('SIGKILL'), killAfterMs);
-        const r = await load(c, m, rnd);
-        clearTimeout(timer);
+        // SIGKILL at a random point of the stream, whatever the machine's speed.
+        const killAt = 100 + Math.floor(rnd() * 3000);
+        const r = await load(c, m, rnd, (acks) => {
+          if (acks === killAt) p.child.kill('SIGKILL');
+        });
         totalWrites += r.writes;
         totalFlushes += r.flushes;
       } finally {
