@@ -12,8 +12,7 @@ import { DEFAULT_MODE } from './mode-pages.ts';
 import { Op } from './opcodes.ts';
 import { createPrState, isConflict } from './persistent-reservations.ts';
 import { RangeLock } from './range-lock.ts';
-import { Asc, checkCondition, illegalRequest, reservationConflict, senseForIoError, SenseKey, type AscPair } from './sense.ts';
-import { good } from './sense.ts';
+import { Asc, buildSense, checkCondition, good, illegalRequest, reservationConflict, senseForIoError, SenseKey, type AscPair } from './sense.ts';
 import { lunNotSupported } from './spc.ts';
 import { UnitAttentions } from './unit-attentions.ts';
 import type { UnitContext } from './unit-state.ts';
@@ -102,6 +101,11 @@ class BlockLogicalUnit implements LogicalUnit {
     if (opcode === Op.ReportLuns) {
       const entry = findCommand(opcode, 0);
       if (entry !== undefined) return entry.handler(this.ctx, cmd);
+    }
+    if (opcode === Op.RequestSense) {
+      // SPC-4 §6.29: REQUEST SENSE to a LUN that is not there returns LOGICAL UNIT NOT SUPPORTED as data.
+      const sense = buildSense({ key: SenseKey.IllegalRequest, asc: Asc.LogicalUnitNotSupported });
+      return good(sense.subarray(0, Math.min(cmd.cdb[4] ?? 0, sense.length)));
     }
     return lunNotSupported;
   }

@@ -3,13 +3,13 @@
  * it meets reservations, and its CDB usage data for REPORT SUPPORTED OPERATION CODES (SPC-4 §6.35.3:
  * byte 0 is the opcode, each other byte a mask of the bits the device server looks at).
  */
+import * as E from 'fp-ts/Either';
+import { decodeBlockRange, readLength } from './cdb.ts';
 import { MaintenanceIn, Op, ServiceActionIn16 } from './opcodes.ts';
 import type { AccessClass } from './persistent-reservations.ts';
 import { persistentReserveIn, persistentReserveOut } from './pr-commands.ts';
 import { answerSupportedOperationCodes, answerSupportedTaskManagementFunctions } from './rsoc.ts';
 import { compareAndWrite, orWrite, preFetch, read, synchronizeCache, verify, write, writeAtomic, type Handler } from './sbc.ts';
-import { decodeBlockRange, readLength } from './cdb.ts';
-import * as E from 'fp-ts/Either';
 import { getLbaStatus, readCapacity10, readCapacity16, readDefectData, unmap, writeSame } from './sbc-provisioning.ts';
 import { extendedCopy, receiveCopyResults } from './xcopy.ts';
 import { inquiry, modeSelectHandler, modeSenseHandler, preventAllow, release, reportLuns, requestSense, reserve, startStopUnit, testUnitReady } from './spc.ts';
@@ -58,7 +58,7 @@ const lba16 = 'ffffffffffffffffffffffff0000';
 /** Every supported command, in opcode order. */
 export const COMMANDS: readonly CommandEntry[] = [
   { opcode: Op.TestUnitReady, name: 'TEST UNIT READY', usage: '000000000000', access: 'allowed', handler: testUnitReady },
-  { opcode: Op.RequestSense, name: 'REQUEST SENSE', usage: '030100 00ff00', access: 'allowed', legacyAllowed: true, handler: requestSense },
+  { opcode: Op.RequestSense, name: 'REQUEST SENSE', usage: '03010000ff00', access: 'allowed', legacyAllowed: true, handler: requestSense },
   { opcode: Op.Read6, name: 'READ (6)', usage: '081fffffff00', access: 'read', handler: read },
   { opcode: Op.Write6, name: 'WRITE (6)', usage: '0a1fffffff00', access: 'write', dataOut: blocksOut, handler: write },
   { opcode: Op.Inquiry, name: 'INQUIRY', usage: '1201ffffff00', access: 'allowed', legacyAllowed: true, handler: inquiry },
@@ -121,9 +121,4 @@ function key(opcode: number, sa: number | undefined): number {
 /** The entry for an opcode (and service action, when the opcode has them). */
 export function findCommand(opcode: number, sa: number): CommandEntry | undefined {
   return BY_KEY.get(key(opcode, HAS_SERVICE_ACTIONS.has(opcode) ? sa : undefined));
-}
-
-/** The CDB usage data bytes of an entry. */
-export function usageData(c: CommandEntry): Buffer {
-  return Buffer.from(c.usage.replace(/\s+/g, ''), 'hex');
 }

@@ -4,7 +4,6 @@
  */
 import * as E from 'fp-ts/Either';
 import { decodeInquiry, decodeModeSelect, decodeModeSense, readLength } from './cdb.ts';
-import { ScsiStatus } from './logical-unit.ts';
 import { modeSelect, modeSense, type ModeFailure } from './mode-pages.ts';
 import type { Handler } from './sbc.ts';
 import { Asc, buildSense, checkCondition, good, illegalRequest, invalidFieldInCdb, invalidFieldInParameterList, reservationConflict, SenseKey } from './sense.ts';
@@ -128,6 +127,3 @@ export const release: Handler = async (ctx, cmd) => {
 
 /** CHECK CONDITION, ILLEGAL REQUEST / LOGICAL UNIT NOT SUPPORTED (a LUN other than 0). */
 export const lunNotSupported: ScsiResult = checkCondition({ key: SenseKey.IllegalRequest, asc: Asc.LogicalUnitNotSupported });
-
-/** GOOD with no data (status only). */
-export const goodStatus: ScsiResult = { status: ScsiStatus.Good };

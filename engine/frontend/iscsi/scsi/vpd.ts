@@ -31,9 +31,11 @@ export const VpdPage = {
 
 const SUPPORTED = [0x00, 0x80, 0x83, 0x8f, 0xb0, 0xb1, 0xb2] as const;
 
-/** T10 vendor identification (8 ASCII bytes) and product identification (16). */
+/** T10 vendor identification (8 ASCII bytes). */
 export const VENDOR = 'SHORTHRN';
+/** Product identification (16 ASCII bytes). */
 export const PRODUCT = 'Shorthorn volume';
+/** Product revision level (4 ASCII bytes). */
 export const REVISION = '0001';
 
 /** Version descriptors claimed in standard INQUIRY (SPC-4 table 148). */

@@ -49,6 +49,7 @@ const cases: Case[] = [
   { name: 'VPD B2h says thin with LBPU, LBPWS, LBPWS10 and LBPRZ', cdb: inquiry(1, 0xb2), status: GOOD, check: (d) => { assert.equal(d[5], 0xe4); assert.equal((d[6] ?? 0) & 7, 2); } },
   { name: 'an unknown VPD page is INVALID FIELD IN CDB', cdb: inquiry(1, 0x99), status: CHECK, sense: '05/24/00' },
   { name: 'INQUIRY on LUN 1 answers peripheral qualifier 011b', cdb: inquiry(0, 0), lun: 1, status: GOOD, check: (d) => assert.equal(d[0], 0x7f) },
+  { name: 'REQUEST SENSE on LUN 1 returns LOGICAL UNIT NOT SUPPORTED as data', cdb: cdb(6, 0x03, 0, 0, 0, 18), lun: 1, status: GOOD, check: (d) => assert.deepEqual([d[2], d[12], d[13]], [0x05, 0x25, 0x00]) },
   { name: 'READ (10) on LUN 1 is LOGICAL UNIT NOT SUPPORTED', cdb: cdb(10, 0x28), lun: 1, status: CHECK, sense: '05/25/00' },
   { name: 'REPORT LUNS lists LUN 0', cdb: cdb(12, 0xa0, 0, 0, 0, 0, 0, 0, 0, 1, 0), status: GOOD, check: (d) => { assert.equal(d.readUInt32BE(0), 8); assert.equal(d.length, 16); } },
   { name: 'REPORT LUNS with an allocation length under 16 is INVALID FIELD IN CDB', cdb: cdb(12, 0xa0, 0, 0, 0, 0, 0, 0, 0, 0, 8), status: CHECK, sense: '05/24/00' },
