@@ -4,6 +4,7 @@ import { BlockIoError, type BlockDevice } from '../block-device.ts';
 import type { ByteRange, ReplicaConnection } from '../replica/connection.ts';
 import { DirtyTracker } from './dirty-regions.ts';
 import { fanOut } from './fanout.ts';
+import { withTimeout } from './errors.ts';
 import { EngineMetrics } from './metrics.ts';
 import { applyWriteOutcome, isWritable, type ReplicaMode, type WriteOutcome } from './modes.ts';
 import { RangeLock } from './range-lock.ts';
@@ -293,8 +294,9 @@ export class Engine implements BlockDevice {
   /** Stops timers and closes every connection (rebuilds in progress stop). */
   async close(): Promise<void> {
     this.closing = true;
+    // Timers still run here, so a replica that hangs on the last persist times out.
+    await withTimeout(this.dirty.sync(), this.opts.timeoutMs + SWEEP_MS, 'persisting dirty records').catch(() => undefined);
     for (const t of this.timers) clearInterval(t);
-    await this.dirty.sync().catch(() => undefined);
     for (const h of this.replicas) {
       if (h.mode !== 'ERR') this.setErr(h, new Error('engine closed'));
     }

@@ -98,7 +98,15 @@ async function copyChunk(engine: Engine, target: ReplicaHandle, source: ReplicaH
   const copy = intersect(srcAlloc, start, end);
   const zero = subtract(intersect(tgtAlloc, start, end), copy);
   let data: Buffer | undefined;
-  if (copy.length > 0) data = await source.call('read', end - start, (c) => c.readAt(start, end - start));
+  if (copy.length > 0) {
+    try {
+      data = await source.call('read', end - start, (c) => c.readAt(start, end - start));
+    } catch (e) {
+      // As on the read path: a replica that fails a read leaves the set.
+      engine.setErr(source, e as Error);
+      throw e;
+    }
+  }
   const hold = await engine.lock.lock(start, end - start);
   try {
     checkAlive(target, source);
@@ -130,6 +138,14 @@ async function copyChunk(engine: Engine, target: ReplicaHandle, source: ReplicaH
  * clears the flag and turns it RW. Rejects (leaving the target to the caller) when anything fails.
  */
 export async function runRebuild(engine: Engine, target: ReplicaHandle, source: ReplicaHandle, mask: WriteMask, plan: RebuildPlan): Promise<void> {
+  try {
+    await copyAll(engine, target, source, mask, plan);
+  } finally {
+    engine.masks.delete(mask);
+  }
+}
+
+async function copyAll(engine: Engine, target: ReplicaHandle, source: ReplicaHandle, mask: WriteMask, plan: RebuildPlan): Promise<void> {
   const size = engine.sizeBytes;
   const chunkBytes = engine.opts.rebuildChunkBytes;
   const startedMs = Date.now();
@@ -172,7 +188,6 @@ export async function runRebuild(engine: Engine, target: ReplicaHandle, source: 
     engine.masks.delete(mask);
     engine.promote(target);
   } finally {
-    engine.masks.delete(mask);
     barrier.release();
   }
   progress.finishedMs = Date.now();

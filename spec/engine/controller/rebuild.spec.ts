@@ -80,6 +80,28 @@ describe('rebuild', () => {
     await engine.close();
   });
 
+  const aborts = [
+    { name: 'a rebuild whose source fails sets the target ERR naming the source, and drops its mask', fail: (c: MemoryCluster) => (c.connOrThrow('r1').faults = { fail: { ops: ['read'], error: new Error('EIO: source disk') } }), cause: /rebuild from r1 failed|EIO: source disk/ },
+    { name: 'a target removed mid-rebuild stops the copy and drops its mask', fail: (_c: MemoryCluster, e: Engine) => void removeReplica(e, 'r3'), cause: /removed/ },
+  ];
+  for (const c of aborts) {
+    it(c.name, async () => {
+      const size = 8 * MiB;
+      const { cluster, engine } = await memoryEngine(2, { sizeBytes: size, rebuildChunkBytes: 64 * KiB, rebuildParallel: 1 });
+      for (let o = 0; o < size; o += MiB) await engine.writeAt(o, pattern(2048, 1));
+      cluster.stores.set('r3', new MemoryStore(size));
+      cluster.latencyMs = () => 1;
+      const { done } = await added(engine, 'r3');
+      c.fail(cluster, engine);
+      const ended = new Promise<unknown>((resolve) => engine.events.once('rebuild', (_h, err) => resolve(err)));
+      await done;
+      assert.ok((await ended) instanceof Error);
+      assert.match(engine.find('r3')?.cause?.message ?? 'removed', c.cause);
+      assert.equal(engine.masks.size, 0);
+      await engine.close();
+    });
+  }
+
   it('refuses to add a replica already in the set, and to remove the last RW one', async () => {
     const { engine } = await memoryEngine(1);
     const again = await addReplica(engine, 'r1');
