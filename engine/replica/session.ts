@@ -17,8 +17,8 @@ export interface SessionLimits {
   readonly maxInFlight: number;
 }
 
-/** Stop reading when replies awaiting the socket pass this many bytes. */
-const MAX_PENDING_REPLY_BYTES = 64 * 1024 * 1024;
+/** Stop reading while requests in flight, or replies awaiting the socket, hold this many bytes. */
+const MAX_IN_FLIGHT_BYTES = 64 * 1024 * 1024;
 const INLINE_REPLY_BYTES = 64 * 1024;
 
 type State = 'challenged' | 'ready' | 'closed';
@@ -35,6 +35,8 @@ export class ReplicaSession {
   private readonly serverNonce = makeNonce();
   private readonly authTimer: NodeJS.Timeout;
   private inFlight = 0;
+  /** Data bytes held by requests in flight (write payloads, read replies to come). */
+  private inFlightBytes = 0;
   private writeBlocked = false;
   private corked = false;
   private paused = false;
@@ -104,11 +106,13 @@ export class ReplicaSession {
     const r = decodeRequest(f, this.backend.sizeBytes, this.backend.sectorBytes);
     if (r instanceof ProtocolError) return this.drop(r.message);
     if (E.isLeft(r)) return this.reply(encodeErrorResponse(f.requestId, r.left.code, `${opName(f.op)}: ${r.left.message}`));
+    const bytes = f.payloadBytes + (f.op === Op.Read || f.op === Op.ReadRanges ? f.lengthBytes : 0);
     this.inFlight++;
+    this.inFlightBytes += bytes;
     this.updateFlow();
     this.execute(r.right).then(
-      (payload) => this.done(f.requestId, payload, null),
-      (e: unknown) => this.done(f.requestId, undefined, e),
+      (payload) => this.done(f.requestId, bytes, payload, null),
+      (e: unknown) => this.done(f.requestId, bytes, undefined, e),
     );
   }
 
@@ -142,8 +146,9 @@ export class ReplicaSession {
     }
   }
 
-  private done(requestId: number, payload: Buffer | undefined, err: unknown): void {
+  private done(requestId: number, bytes: number, payload: Buffer | undefined, err: unknown): void {
     this.inFlight--;
+    this.inFlightBytes -= bytes;
     if (this.state === 'closed') return;
     if (err === null) {
       if (payload === undefined || payload.length <= INLINE_REPLY_BYTES) this.reply(encodeFrame(Op.Response, requestId, 0, payload?.length ?? 0, payload));
@@ -186,7 +191,7 @@ export class ReplicaSession {
   /** Pauses reading while too much is in flight or unsent; resumes when it has gone down. */
   private updateFlow(): void {
     if (this.state === 'closed') return;
-    const busy = this.inFlight >= this.limits.maxInFlight || this.writeBlocked || this.socket.writableLength > MAX_PENDING_REPLY_BYTES;
+    const busy = this.inFlight >= this.limits.maxInFlight || this.inFlightBytes >= MAX_IN_FLIGHT_BYTES || this.writeBlocked || this.socket.writableLength > MAX_IN_FLIGHT_BYTES;
     if (busy && !this.paused) {
       this.paused = true;
       this.socket.pause();
