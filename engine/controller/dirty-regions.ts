@@ -31,9 +31,18 @@ export interface DirtyRecord {
   readonly regions: RegionBitmap;
 }
 
+/**
+ * Longest region list kept as is. The replica caps all its extras at 2 MiB, so a record whose runs
+ * would be longer (writes scattered over a huge volume) is stored as "every region": a superset,
+ * so still safe, and the returning replica's delta rebuild becomes a full copy.
+ */
+export const MAX_REGIONS_TEXT = 256 * 1024;
+
 /** The extra-record text of a record. */
 export function encodeDirtyRecord(r: DirtyRecord): string {
-  return JSON.stringify({ address: r.address, revisionMax: r.revisionMax.toString(), regionBytes: r.regions.regionBytes, regions: r.regions.encode() });
+  let regions = r.regions.encode();
+  if (regions.length > MAX_REGIONS_TEXT) regions = `0-${r.regions.regions - 1}`;
+  return JSON.stringify({ address: r.address, revisionMax: r.revisionMax.toString(), regionBytes: r.regions.regionBytes, regions });
 }
 
 /** Decodes an extra record, or says what is wrong with it. */
