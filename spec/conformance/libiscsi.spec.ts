@@ -11,6 +11,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { runIscsiTestCu, type Tally } from './libiscsi-run.ts';
 
@@ -30,6 +31,7 @@ const KNOWN_FAILURES: ReadonlyMap<string, string> = new Map([
 ]);
 
 const RUN_TIMEOUT_MS = 240_000;
+const SHORTHORN = fileURLToPath(new URL('../../bin/shorthorn.mjs', import.meta.url));
 
 describe('libiscsi iscsi-test-cu against shorthorn target serve', { timeout: RUN_TIMEOUT_MS + 60_000 }, () => {
   let dir = '';
@@ -39,7 +41,7 @@ describe('libiscsi iscsi-test-cu against shorthorn target serve', { timeout: RUN
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'shorthorn-libiscsi-'));
-    const child = spawn(process.execPath, ['bin/shorthorn.mjs', 'target', 'serve', '--file', join(dir, 'lun.img'), '--size', '64Mi', '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const child = spawn(process.execPath, [SHORTHORN, 'target', 'serve', '--file', join(dir, 'lun.img'), '--size', '64Mi', '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'ignore'] });
     target = child;
     // The command prints one JSON line with the portal and IQN once it listens.
     const first = await new Promise<string>((resolve, reject) => {
