@@ -16,6 +16,8 @@ import { replicaObjectsFor } from './replica-objects.ts';
 import { WorkQueue } from './work-queue.ts';
 
 export { LABEL_NODE, LABEL_VOLUME } from './replica-objects.ts';
+/** How long a reuse is remembered: a replica reused this recently that fails again waits for staleReplicaTimeout instead. */
+export const REUSE_MEMORY_MS = 10 * 60_000;
 /** The Volume condition this controller owns. */
 export const CONDITION_SCHEDULED = 'Scheduled';
 
@@ -51,6 +53,8 @@ export class PlacementController {
   private readonly informers: Informer<'Node' | 'Replica' | 'Setting' | 'Volume'>[];
   private readonly settingsInformer: Informer<'Setting'>;
   private resyncTimer: NodeJS.Timeout | undefined;
+  /** Failed replicas this controller reused, and when: one that fails again soon is replaced, not reused again. */
+  private readonly reused = new Map<string, number>();
   /** Volumes whose last pass could not place every replica. */
   private readonly unscheduled = new Set<string>();
 
@@ -132,7 +136,9 @@ export class PlacementController {
       this.unscheduled.delete(name);
       return;
     }
-    const d = decide(this.graph, volume, this.settings, this.now());
+    const now = this.now();
+    for (const [r, at] of this.reused) if (now - at > REUSE_MEMORY_MS) this.reused.delete(r);
+    const d = decide(this.graph, volume, this.settings, now, { noReuse: new Set(this.reused.keys()) });
     if (d.scheduled.status === 'False') this.unscheduled.add(name);
     else this.unscheduled.delete(name);
     const log = this.log.with({ kind: 'Volume', name });
@@ -170,6 +176,7 @@ export class PlacementController {
         return;
       case 'reuse':
         log.info('reusing failed replica', { replica: step.replica, why: step.why });
+        this.reused.set(step.replica, this.now());
         await store.patch('Replica', step.replica, { type: 'merge', value: { spec: { failedAt: '' } } }).catch(ignoreGone);
         return;
       case 'evict':

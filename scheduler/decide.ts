@@ -66,9 +66,11 @@ function byName(a: ReplicaInfo, b: ReplicaInfo): number {
  * controller just created). In order: reuse a failed replica whose disk is back; create missing
  * replicas (failed ones still inside staleReplicaTimeout hold their place); remove stale failed
  * replicas once replaced; remove an evicted replica once enough healthy replicas exist; remove an
- * excess replica; auto-balance. Eviction replacements are made one at a time. Pure.
+ * excess replica; auto-balance. Eviction replacements are made one at a time. `noReuse` names
+ * failed replicas not to reuse again (the controller's memory of recent reuses that failed anew,
+ * so it and the engine never ping-pong failedAt). Pure.
  */
-export function decide(view: PlacementView, volume: Volume, settings: Settings, nowMs: number): Decision {
+export function decide(view: PlacementView, volume: Volume, settings: Settings, nowMs: number, opts: { readonly noReuse?: ReadonlySet<string> } = {}): Decision {
   const count = volume.spec.numberOfReplicas;
   const reps = view.replicasOf(volume.metadata.name).filter((r) => !r.deleting);
   const failed = reps.filter((r) => r.failed).sort(byName);
@@ -77,7 +79,7 @@ export function decide(view: PlacementView, volume: Volume, settings: Settings, 
   const hardNode = volume.spec.replicaSoftAntiAffinity === 'disabled' || (volume.spec.replicaSoftAntiAffinity !== 'enabled' && !settings['replica-soft-anti-affinity']);
 
   if (serving.length < count) {
-    const back = failed.find((f) => diskIsBack(view, f) && !(hardNode && serving.some((s) => s.nodeID === f.nodeID)));
+    const back = failed.find((f) => !(opts.noReuse?.has(f.name) ?? false) && diskIsBack(view, f) && !(hardNode && serving.some((s) => s.nodeID === f.nodeID)));
     if (back !== undefined) return { step: { kind: 'reuse', replica: back.name, why: `its disk ${back.nodeID}/${back.diskID} is back` }, scheduled: SCHEDULED };
   }
 

@@ -26,6 +26,7 @@ interface Case {
   retry?: boolean;
   /** How many replicas a create step places. */
   picks?: number;
+  noReuse?: string[];
 }
 
 const three = () => [node('n1', { zone: 'a' }), node('n2', { zone: 'b' }), node('n3', { zone: 'c' }), node('n4', { zone: 'c' })];
@@ -39,6 +40,15 @@ const cases: Case[] = [
     replicas: [running('r1', 'n1'), running('r2', 'n2'), running('r3', 'n3', { failedAt: minutesAgo(1) })],
     volume: volume('v'),
     step: { kind: 'reuse', replica: 'r3' },
+  },
+  {
+    name: 'does not reuse again a replica it reused that failed anew: waits for staleReplicaTimeout instead',
+    nodes: three(),
+    replicas: [running('r1', 'n1'), running('r2', 'n2'), running('r3', 'n3', { failedAt: minutesAgo(1) })],
+    volume: healthy(volume('v'), ['r1', 'r2']),
+    noReuse: ['r3'],
+    step: { kind: 'none' },
+    retry: true,
   },
   {
     name: 'waits for a failed replica on a down node while staleReplicaTimeout runs, and says when to look again',
@@ -133,11 +143,11 @@ const cases: Case[] = [
 describe('decide: one step per pass', () => {
   for (const c of cases) {
     it(c.name, () => {
-      const d = decide(buildGraph(c.nodes, c.replicas), c.volume, resolveSettings(c.settings ?? {}), NOW);
+      const d = decide(buildGraph(c.nodes, c.replicas), c.volume, resolveSettings(c.settings ?? {}), NOW, { noReuse: new Set(c.noReuse ?? []) });
       assert.equal(d.step.kind, c.step.kind, JSON.stringify(d.step));
       for (const [k, v] of Object.entries(c.step)) assert.deepEqual((d.step as Record<string, unknown>)[k], v, k);
       if (c.picks !== undefined) assert.equal(d.step.kind === 'create' ? d.step.picks.length : -1, c.picks);
-      if (c.retry === true) assert.ok(d.retryAfterMs !== undefined && d.retryAfterMs > 0 && d.retryAfterMs <= 25 * 60_000, String(d.retryAfterMs));
+      if (c.retry === true) assert.ok(d.retryAfterMs !== undefined && d.retryAfterMs > 0 && d.retryAfterMs <= 30 * 60_000, String(d.retryAfterMs));
     });
   }
 });
