@@ -81,7 +81,7 @@ function readReservation(pr: PrState): Buffer {
 function reportCapabilities(): Buffer {
   const b = Buffer.alloc(8);
   b.writeUInt16BE(8, 0); // LENGTH
-  b[2] = 0x10; // CRH 1: RESERVE/RELEASE (6)/(10) handled as SPC-4 §5.13.3 says; SIP_C, ATP_C, PTPL_C 0
+  b[2] = 0x10 | 0x04; // CRH 1 (RESERVE/RELEASE as SPC-4 §5.13.3 says), ATP_C 1 (one target port: ALL_TG_PT is that port); SIP_C, PTPL_C 0
   b[3] = 0x80; // TMV 1: the type mask is valid; ALLOW COMMANDS 000b; PTPL_A 0
   b[4] = 0x80 | 0x40 | 0x20 | 0x08 | 0x02; // WR_EX_AR, EX_AC_RO, WR_EX_RO, EX_AC, WR_EX
   b[5] = 0x01; // EX_AC_AR

@@ -8,6 +8,7 @@ import { modeSelect, modeSense, type ModeFailure } from './mode-pages.ts';
 import type { Handler } from './sbc.ts';
 import { Asc, buildSense, checkCondition, good, illegalRequest, invalidFieldInCdb, invalidFieldInParameterList, reservationConflict, SenseKey } from './sense.ts';
 import { blockCount, LOGICAL_BLOCK_BYTES } from './unit-state.ts';
+import { isHolder } from './persistent-reservations.ts';
 import { standardInquiry, vpdPage } from './vpd.ts';
 import type { ScsiResult } from './logical-unit.ts';
 
@@ -112,6 +113,9 @@ export const preventAllow: Handler = async (ctx, cmd) => {
 export const reserve: Handler = async (ctx, cmd) => {
   if (cmd.cdb[0] === 0x56 && ((cmd.cdb[1] ?? 0) & 0x12) !== 0) return invalidFieldInCdb(1, 4); // 3RDPTY, LONGID
   const me = cmd.nexus.initiatorPort;
+  // CRH = 1 (SPC-4 §5.13.3): a persistent reservation holder's RESERVE succeeds and does nothing;
+  // anyone else meets a conflict while registrations or a persistent reservation exist.
+  if (isHolder(ctx.pr, me)) return good();
   if (ctx.pr.registrations.size > 0 || ctx.pr.reservation !== undefined) return reservationConflict;
   if (ctx.legacyReservation !== undefined && ctx.legacyReservation !== me) return reservationConflict;
   ctx.legacyReservation = me;

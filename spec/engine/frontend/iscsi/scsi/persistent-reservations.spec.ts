@@ -90,7 +90,7 @@ describe('persistent reservations', () => {
     assert.equal(full[8 + 12], 1); // A holds it
     assert.match(full.subarray(8 + 28).toString(), /^iqn\.2026-11\.test:a,i,0x400000000001\0/);
     const caps = await inData(r, 2);
-    assert.deepEqual([...caps.subarray(0, 6)], [0, 8, 0x10, 0x80, 0xea, 0x01]);
+    assert.deepEqual([...caps.subarray(0, 6)], [0, 8, 0x14, 0x80, 0xea, 0x01]);
   });
 
   it('an all-registrants reservation reports key 0 and survives its creator unregistering', async () => {
@@ -148,6 +148,15 @@ describe('persistent reservations', () => {
     assert.equal(await out(r, A, 3, KA, 0n), 'good');
     assert.equal(senseOf(await r.run(tur(), { nexus: B })), '06/2a/03');
     assert.equal((await inData(r, 0)).readUInt32BE(4), 0);
+  });
+
+  it('RESERVE (6) from the persistent reservation holder succeeds and changes nothing (CRH 1)', async () => {
+    const r = await rig();
+    await out(r, A, 6, 0n, KA);
+    await out(r, A, 1, KA, 0n, EA);
+    assert.equal((await r.run(cdb(6, 0x16))).status, 0);
+    assert.equal((await r.run(cdb(6, 0x16), { nexus: B })).status, 0x18);
+    assert.equal((await inData(r, 1))[21], EA);
   });
 
   it('RESERVE (6) is refused while registrations exist, and a RESERVE (6) holder shuts others out', async () => {
