@@ -9,6 +9,8 @@ import { DEFAULT_ZONE, type ReplicaInfo } from './types.ts';
 /** A disk as read from a Node object, before the graph links it. */
 export interface DiskFacts {
   readonly name: string;
+  /** status.diskUUID: a Replica's diskID may name the disk by it. */
+  readonly uuid?: string;
   readonly path: string;
   readonly maximumBytes: number;
   readonly availableBytes: number;
@@ -62,6 +64,7 @@ export function nodeFacts(node: Node): NodeFacts {
     const st = node.status?.diskStatus?.[diskName];
     disks.push({
       name: diskName,
+      ...(st?.diskUUID !== undefined && st.diskUUID !== '' ? { uuid: st.diskUUID } : {}),
       path: spec.path,
       maximumBytes: bytesOr0(st?.storageMaximum),
       availableBytes: bytesOr0(st?.storageAvailable),

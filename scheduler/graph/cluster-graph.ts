@@ -133,7 +133,7 @@ export class ClusterGraph implements PlacementView {
       let scheduled = 0;
       for (const r of replicas.values()) scheduled += r.sizeBytes;
       const usableBytes = d.maximumBytes - d.reservedBytes;
-      const disk: DiskInfo = { key: dk, name: d.name, path: d.path, node, maximumBytes: d.maximumBytes, availableBytes: d.availableBytes, reservedBytes: d.reservedBytes, tags: d.tags, ready: d.ready, schedulable: d.schedulable, evictionRequested: d.evictionRequested, scheduledBytes: scheduled, replicas, usage: usable(f, d) ? scheduled / usableBytes : Infinity };
+      const disk: DiskInfo = { key: dk, name: d.name, ...(d.uuid !== undefined ? { uuid: d.uuid } : {}), path: d.path, node, maximumBytes: d.maximumBytes, availableBytes: d.availableBytes, reservedBytes: d.reservedBytes, tags: d.tags, ready: d.ready, schedulable: d.schedulable, evictionRequested: d.evictionRequested, scheduledBytes: scheduled, replicas, usage: usable(f, d) ? scheduled / usableBytes : Infinity };
       node.disks.push(disk);
       this.ensure(key.disk(f.name, d.name), { level: 'disk', info: disk }, key.node(f.name));
       for (const r of replicas.values()) this.ensure(key.replica(r.name), { level: 'replica', info: r }, key.disk(f.name, d.name));
@@ -143,6 +143,11 @@ export class ClusterGraph implements PlacementView {
     insertSorted(rack.nodes, node, (n) => n.name);
     this.sortedDisks = undefined;
     this.refreshFrom(node);
+    // Replicas that named one of these disks by UUID before the node was known: attach them by name now.
+    for (const d of node.disks) {
+      const byUuid = d.uuid === undefined ? undefined : this.byDisk.get(`${f.name}/${d.uuid}`);
+      if (byUuid !== undefined) for (const r of [...byUuid.values()]) this.upsertReplica(r);
+    }
   }
 
   /** Removes a node and its disks (their replicas stay known, unattached, until the node returns or they go). */
@@ -178,8 +183,9 @@ export class ClusterGraph implements PlacementView {
   }
 
   /** Adds or replaces a replica; the disk it names counts its nominal size at once. */
-  upsertReplica(r: ReplicaInfo): void {
-    this.removeReplica(r.name);
+  upsertReplica(given: ReplicaInfo): void {
+    this.removeReplica(given.name);
+    const r = this.resolveDisk(given);
     this.replicaMap.set(r.name, r);
     let vol = this.byVolume.get(r.volumeName);
     if (vol === undefined) {
@@ -200,6 +206,14 @@ export class ClusterGraph implements PlacementView {
       this.ensure(key.replica(r.name), { level: 'replica', info: r }, key.disk(r.nodeID, r.diskID));
       this.refreshDisk(disk);
     }
+  }
+
+  /** A replica whose diskID is the UUID of a disk of a known node, with diskID set to that disk's name. */
+  private resolveDisk(r: ReplicaInfo): ReplicaInfo {
+    const n = this.nodeMap.get(r.nodeID);
+    if (n === undefined || n.disks.some((d) => d.name === r.diskID)) return r;
+    const d = n.disks.find((x) => x.uuid !== undefined && x.uuid === r.diskID);
+    return d === undefined ? r : { ...r, diskID: d.name };
   }
 
   /** Forgets a replica and gives its nominal size back to its disk. */

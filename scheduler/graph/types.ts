@@ -12,6 +12,7 @@ export interface ReplicaInfo {
   readonly name: string;
   readonly volumeName: string;
   readonly nodeID: string;
+  /** The disk's name in Node.spec.disks (a diskID given as the disk's UUID is resolved to it). */
   readonly diskID: string;
   /** Nominal size in bytes (spec.volumeSize). */
   readonly sizeBytes: number;
@@ -32,6 +33,8 @@ export interface DiskInfo {
   /** `<node>/<disk>`: unique in the cluster. */
   readonly key: string;
   readonly name: string;
+  /** status.diskUUID, when the disk manager reported one. */
+  readonly uuid?: string;
   readonly path: string;
   readonly node: NodeInfo;
   readonly maximumBytes: number;

@@ -66,4 +66,16 @@ describe('ClusterGraph', () => {
       { numRuns: 300, seed: 3 },
     );
   });
+
+  it('attaches a replica that names its disk by UUID, whether the node is known before or after', () => {
+    const n = node('n1', { disks: [{ maxGi: 100 }] });
+    const withUuid = { ...n, status: { ...n.status, diskStatus: { d1: { ...n.status!.diskStatus!['d1'], diskUUID: 'a1b2' } } } };
+    const r = replica('x', 'v', 'n1', 'a1b2', { sizeGi: 10 });
+    for (const g of [buildGraph([withUuid], [r]), (() => { const g = buildGraph([], [r]); g.upsertNode(nodeFacts(withUuid)); return g; })()]) {
+      assert.equal(g.disk('n1', 'd1')?.scheduledBytes, 10 * Gi);
+      assert.equal(g.replica('x')?.diskID, 'd1');
+      g.removeReplica('x');
+      assert.equal(g.disk('n1', 'd1')?.scheduledBytes, 0);
+    }
+  });
 });
