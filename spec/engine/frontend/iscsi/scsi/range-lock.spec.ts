@@ -1,0 +1,41 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { RangeLock } from '../../../../../engine/frontend/iscsi/scsi/range-lock.ts';
+
+describe('LBA range lock', () => {
+  const cases = [
+    { name: 'disjoint ranges are held at once', a: [0, 8], b: [8, 8], waits: false },
+    { name: 'overlapping ranges wait for the earlier holder', a: [0, 8], b: [7, 2], waits: true },
+    { name: 'a zero-length range still covers its LBA', a: [5, 0], b: [5, 1], waits: true },
+  ] as const;
+  for (const c of cases) {
+    it(c.name, async () => {
+      const lock = new RangeLock();
+      const releaseA = await lock.acquire(c.a[0], c.a[1]);
+      let got = false;
+      const b = lock.acquire(c.b[0], c.b[1]).then((release) => {
+        got = true;
+        return release;
+      });
+      // Let every already-resolvable promise settle before looking.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      assert.equal(got, !c.waits);
+      releaseA();
+      (await b)();
+      assert.equal(lock.size, 0);
+    });
+  }
+
+  it('hands an overlapping range over in arrival order', async () => {
+    const lock = new RangeLock();
+    const order: number[] = [];
+    const first = await lock.acquire(0, 4);
+    const waiters = [1, 2, 3].map((n) => lock.acquire(0, 4).then((release) => {
+      order.push(n);
+      release();
+    }));
+    first();
+    await Promise.all(waiters);
+    assert.deepEqual(order, [1, 2, 3]);
+  });
+});
