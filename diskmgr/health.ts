@@ -24,8 +24,8 @@ export const realProbeIo: ProbeIo = {
   },
 };
 
-/** The outcome of one probe: healthy, or why not. */
-export type ProbeResult = { readonly ok: true; readonly elapsedMs: number } | { readonly ok: false; readonly message: string };
+/** The outcome of one probe: healthy, or why not (`timedOut`: the disk did not answer at all). */
+export type ProbeResult = { readonly ok: true; readonly elapsedMs: number } | { readonly ok: false; readonly message: string; readonly timedOut?: boolean };
 
 /**
  * Probes a disk: a small write, fsync and read back, under a timeout. A hung filesystem is
@@ -38,7 +38,7 @@ export async function probeDisk(path: string, timeoutMs: number, io: ProbeIo = r
   const started = Date.now();
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<ProbeResult>((resolve) => {
-    timer = setTimeout(() => resolve({ ok: false, message: `disk at ${path} did not answer a probe within ${timeoutMs} ms` }), timeoutMs);
+    timer = setTimeout(() => resolve({ ok: false, message: `disk at ${path} did not answer a probe within ${timeoutMs} ms`, timedOut: true }), timeoutMs);
   });
   const probe = io.writeSyncRead(join(path, PROBE_FILE), data).then(
     (back): ProbeResult => (back.equals(data) ? { ok: true, elapsedMs: Date.now() - started } : { ok: false, message: `disk at ${path} returned different bytes than were written` }),

@@ -15,6 +15,8 @@ export interface DiskState {
   readonly path: string;
   readonly uuid: string | undefined;
   readonly ready: boolean;
+  /** Not ready only because it does not answer (hung, slow): its replica processes are left alone. */
+  readonly hung: boolean;
   readonly message: string;
 }
 
@@ -58,7 +60,7 @@ export function startDiskMonitor(opts: DiskMonitorOptions): DiskMonitor {
     const hung: DiskObservation = {
       identity: { _tag: 'Unreadable', message: `disk at ${path} did not answer within ${probeTimeoutMs} ms` },
       capacity: undefined,
-      probe: { ok: false, message: `disk at ${path} did not answer within ${probeTimeoutMs} ms` },
+      probe: { ok: false, message: `disk at ${path} did not answer within ${probeTimeoutMs} ms`, timedOut: true },
     };
     const prev = pending.get(path);
     if (prev !== undefined) return Promise.resolve(hung);
@@ -108,7 +110,8 @@ export function startDiskMonitor(opts: DiskMonitorOptions): DiskMonitor {
       const st = buildDiskStatus(opts.node, name, spec, obs, replicas, settings['storage-minimal-available-percentage'], node.status?.diskStatus?.[name], now);
       diskStatus[name] = st;
       const r = diskReadiness(obs);
-      const state: DiskState = { name, path: spec.path, uuid: st.diskUUID, ready: r.ready, message: r.message };
+      const hung = !r.ready && !obs.probe.ok && obs.probe.timedOut === true && obs.identity._tag !== 'Changed';
+      const state: DiskState = { name, path: spec.path, uuid: st.diskUUID, ready: r.ready, hung, message: r.message };
       const before = states.get(name);
       if (before === undefined || before.ready !== state.ready || before.uuid !== state.uuid || before.path !== state.path) {
         changed = true;

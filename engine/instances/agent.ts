@@ -9,6 +9,7 @@ import { formatBytes } from '../../api/quantity.ts';
 import { resolveSettings } from '../../api/settings.ts';
 import type { ObjectStore, WatchHandle } from '../../api/store/port.ts';
 import { defaultReservedBytes, readDiskCapacity } from '../../diskmgr/capacity.ts';
+import type { ProbeIo } from '../../diskmgr/health.ts';
 import { startDiskMonitor } from '../../diskmgr/monitor.ts';
 import { ensureNode } from '../../diskmgr/report.ts';
 import { newEngineMemory, reconcileEngines } from './engines.ts';
@@ -38,6 +39,8 @@ export interface AgentOptions {
   /** Disk probe interval (default 5000 ms) and timeout (default 80% of it). */
   readonly diskIntervalMs?: number;
   readonly probeTimeoutMs?: number;
+  /** The disk probe's file I/O (tests pass one that hangs). */
+  readonly probeIo?: ProbeIo;
   /** Full reconcile and engine status poll interval (default 1000 ms). */
   readonly resyncMs?: number;
   /** Restart backoff of dead children: first delay and cap (default 500 ms, 30 s). */
@@ -127,6 +130,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     onChange: trigger,
     ...(opts.diskIntervalMs !== undefined ? { intervalMs: opts.diskIntervalMs } : {}),
     ...(opts.probeTimeoutMs !== undefined ? { probeTimeoutMs: opts.probeTimeoutMs } : {}),
+    ...(opts.probeIo !== undefined ? { probeIo: opts.probeIo } : {}),
   });
   await monitor.runOnce();
 

@@ -5,7 +5,7 @@ import type { Supervisor } from './supervisor.ts';
 
 /** What the agent knows of the disk holding a replica (the disk manager's view). */
 export interface DiskView {
-  diskOf(r: Replica): { readonly name: string; readonly ready: boolean; readonly message: string } | undefined;
+  diskOf(r: Replica): { readonly name: string; readonly ready: boolean; readonly hung: boolean; readonly message: string } | undefined;
 }
 
 /** What the node-level reconcilers share. */

@@ -116,7 +116,8 @@ async function followEngine(deps: InstanceDeps, mem: EngineMemory, timing: Engin
       deps.log.warn('replica is ERR in its engine', { kind: 'Replica', name: r.metadata.name, address: s.address, cause: s.cause });
       await patchReplicaSpec(deps, r, { failedAt: stamp() });
     }
-    if (s.mode === 'RW' && (isFailed(r) || (r.spec.healthyAt ?? '') === '')) await patchReplicaSpec(deps, r, { failedAt: '', healthyAt: stamp() });
+    // Healthy again only when the engine has it RW and its own agent runs it (not when its disk is reported hung).
+    if (s.mode === 'RW' && isRunning(r) && (isFailed(r) || (r.spec.healthyAt ?? '') === '')) await patchReplicaSpec(deps, r, { failedAt: '', healthyAt: stamp() });
   }
   for (const r of replicas) {
     if (!isWanted(r) || !isRunning(r)) continue;

@@ -86,6 +86,13 @@ export async function reconcileReplicas(deps: InstanceDeps, all: readonly Replic
         continue;
       }
       const disk = deps.disks.diskOf(r);
+      if (disk !== undefined && !disk.ready && disk.hung) {
+        // A disk that does not answer: report the replica failed but leave its process alone (stopping
+        // it would not help a slow disk, and its engine times out its I/O anyway). No restart meanwhile.
+        claimed.add(key);
+        await writeStatus(deps, r, statusOf(undefined, `disk ${disk.name} is not answering: ${disk.message}`));
+        continue;
+      }
       if (disk !== undefined && !disk.ready) {
         await deps.supervisor.stop(key);
         await writeStatus(deps, r, statusOf(undefined, `disk ${disk.name} is not ready: ${disk.message}`));

@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import type { Condition } from '../../../api/codecs/meta.ts';
 import { after, before, describe, it } from 'node:test';
 import { EmbeddedStore } from '../../../api/store/embedded.ts';
+import { realProbeIo } from '../../../diskmgr/health.ts';
 import { pollUntil, readProcStat, spawnDetached } from '../../../engine/instances/process.ts';
 import { replicaDataDir } from '../../../engine/instances/replicas.ts';
 import { AgentCluster, FAKE_SHORTHORN } from '../../helpers/agent-fixture.ts';
@@ -110,6 +111,20 @@ describe('instance supervisor (fake shorthorn children)', { timeout: 60_000 }, (
     assert.equal(existsSync(join(cluster.diskPath('n2'), 'shorthorn-disk.cfg')), false, 'no new identity written over a changed disk');
     assert.ok(node.status?.diskStatus?.disk1?.diskUUID);
     assert.equal((await store.get('Replica', 'd1')).status?.currentState, 'error');
+  });
+
+  it('reports the replicas of a disk that stops answering as failed but leaves their processes alone', async () => {
+    let hang = false;
+    await cluster.start('n3', { probeIo: { writeSyncRead: (f, b) => (hang ? new Promise(() => undefined) : realProbeIo.writeSyncRead(f, b)) } });
+    await createReplica(store, 'h1', { volume: 'vh', node: 'n3', diskPath: cluster.diskPath('n3') });
+    const up = await waitForObject(store, 'Replica', 'h1', (o) => o.status?.currentState === 'running');
+    hang = true;
+    const down = await waitForObject(store, 'Replica', 'h1', (o) => o.status?.currentState === 'error' && (o.spec.failedAt ?? '') !== '');
+    assert.match(down.status?.message ?? '', /disk disk1 is not answering/);
+    assert.ok(await alive(up.status?.pid), 'the process was left running');
+    hang = false;
+    const back = await waitForObject(store, 'Replica', 'h1', (o) => o.status?.currentState === 'running');
+    assert.equal(back.status?.pid, up.status?.pid);
   });
 
   it('an adopted child that dies is restarted too', async () => {
