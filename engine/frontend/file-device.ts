@@ -1,10 +1,13 @@
+import { read, write } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { BlockIoError, type BlockDevice } from '../block-device.ts';
 
 /**
  * A BlockDevice on a plain file, for `shorthorn target serve`, tests and the benchmark. All I/O is
- * asynchronous through one FileHandle; `flush` is fdatasync; a FUA write is followed by fdatasync
- * before it resolves. The file is created sparse at the given size (or grown to it).
+ * asynchronous on the FileHandle's descriptor; `flush` is fdatasync; a FUA write is followed by
+ * fdatasync before it resolves. The file is created sparse at the given size (or grown to it).
+ * NOTE: reads and writes use the callback fs API on `fh.fd`: per call it costs a fraction of the
+ * FileHandle promise methods, which matters at tens of thousands of 4 KiB I/Os a second.
  */
 export class FileDevice implements BlockDevice {
   readonly blockSizeBytes = 512;
@@ -39,12 +42,12 @@ export class FileDevice implements BlockDevice {
     let done = 0;
     try {
       while (done < lengthBytes) {
-        const { bytesRead } = await this.fh.read(buf, done, lengthBytes - done, offsetBytes + done);
-        if (bytesRead === 0) {
+        const n = await preadSome(this.fh.fd, buf, done, lengthBytes - done, offsetBytes + done);
+        if (n === 0) {
           buf.fill(0, done);
           break;
         }
-        done += bytesRead;
+        done += n;
       }
     } catch (e) {
       throw toIoError(e);
@@ -57,8 +60,7 @@ export class FileDevice implements BlockDevice {
     try {
       let done = 0;
       while (done < data.length) {
-        const { bytesWritten } = await this.fh.write(data, done, data.length - done, offsetBytes + done);
-        done += bytesWritten;
+        done += await pwriteSome(this.fh.fd, data, done, data.length - done, offsetBytes + done);
       }
       if (opts?.fua === true) await this.fh.datasync();
     } catch (e) {
@@ -100,6 +102,14 @@ export class FileDevice implements BlockDevice {
   async close(): Promise<void> {
     await this.fh.close();
   }
+}
+
+function preadSome(fd: number, buf: Buffer, off: number, len: number, pos: number): Promise<number> {
+  return new Promise((resolve, reject) => read(fd, buf, off, len, pos, (err, n) => (err ? reject(err) : resolve(n))));
+}
+
+function pwriteSome(fd: number, buf: Buffer, off: number, len: number, pos: number): Promise<number> {
+  return new Promise((resolve, reject) => write(fd, buf, off, len, pos, (err, n) => (err ? reject(err) : resolve(n))));
 }
 
 function toIoError(e: unknown): BlockIoError {

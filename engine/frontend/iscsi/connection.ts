@@ -52,6 +52,12 @@ export class Connection implements SessionOwner {
   private pingAge = 0;
   private readonly timer: NodeJS.Timeout;
   private readonly closed: Promise<void>;
+  /** Responses sent in one event-loop turn leave in one writev (see `send`). */
+  private tickCorked = false;
+  private readonly flushTick = (): void => {
+    this.tickCorked = false;
+    this.socket.uncork();
+  };
 
   constructor(
     readonly socket: Socket,
@@ -212,6 +218,13 @@ export class Connection implements SessionOwner {
   send(header: Buffer, data?: Buffer): void {
     if (this.state === 'closed') return;
     const s = this.socket;
+    if (!this.tickCorked) {
+      // Batch: commands completing in the same poll phase answer with one writev, not one
+      // syscall each; setImmediate runs right after the poll phase, so latency stays a turn.
+      this.tickCorked = true;
+      s.cork();
+      setImmediate(this.flushTick);
+    }
     const len = data === undefined ? 0 : data.length;
     let ok: boolean;
     if (len === 0) {
@@ -263,6 +276,13 @@ export class Connection implements SessionOwner {
       this.rxPaused = false;
       this.socket.resume();
     }
+  }
+
+  /** The StatSN for a status-carrying response, advancing it. */
+  takeStatSn(): number {
+    const statSn = this.statSn;
+    this.statSn = snAdd(statSn, 1);
+    return statSn;
   }
 
   /** The sequence numbers a response carries; `status` advances StatSN. */

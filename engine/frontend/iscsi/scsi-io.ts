@@ -3,7 +3,7 @@ import { decodeDataOut, decodeScsiCommand } from './pdu/decode.ts';
 import { encodeDataIn, encodeR2t, encodeScsiResponse, encodeSenseSegment } from './pdu/encode.ts';
 import type { Frame } from './pdu/frame-decoder.ts';
 import { NO_TAG, RejectReason } from './pdu/opcodes.ts';
-import { ScsiStatus, type ScsiResult } from './scsi/logical-unit.ts';
+import { ScsiStatus, type Nexus, type ScsiCommand, type ScsiResult } from './scsi/logical-unit.ts';
 import type { Connection } from './connection.ts';
 import { ScsiTask } from './task.ts';
 
@@ -121,15 +121,7 @@ async function run(conn: Connection, task: ScsiTask): Promise<void> {
   if (session === undefined) return;
   let result: ScsiResult;
   try {
-    result = await conn.target.lu.execute({
-      nexus: session.nexus,
-      lun: task.lun,
-      cdb: task.cdb,
-      dataOut: task.dataOut,
-      expectedInLength: task.read ? task.expectedLength : 0,
-      taskAttribute: task.attr,
-      signal: task.abort.signal,
-    });
+    result = await conn.target.lu.execute(new TaskCommand(session.nexus, task));
   } catch (e) {
     conn.log.error('logical unit failed a command', { error: e, opcode: task.cdb[0] });
     result = { status: ScsiStatus.CheckCondition, sense: SENSE_HARDWARE_ERROR };
@@ -138,6 +130,30 @@ async function run(conn: Connection, task: ScsiTask): Promise<void> {
   if (session.tasks.get(task.itt) === task) session.tasks.delete(task.itt);
   if (task.aborted || conn.state === 'closed') return;
   sendResult(conn, task, result);
+}
+
+/** The ScsiCommand view of a task; `signal` stays lazy (see ScsiTask.signal). */
+class TaskCommand implements ScsiCommand {
+  readonly lun: number;
+  readonly cdb: Buffer;
+  readonly dataOut: Buffer;
+  readonly expectedInLength: number;
+  readonly taskAttribute: number;
+
+  constructor(
+    readonly nexus: Nexus,
+    private readonly task: ScsiTask,
+  ) {
+    this.lun = task.lun;
+    this.cdb = task.cdb;
+    this.dataOut = task.dataOut;
+    this.expectedInLength = task.read ? task.expectedLength : 0;
+    this.taskAttribute = task.attr;
+  }
+
+  get signal(): AbortSignal {
+    return this.task.signal;
+  }
 }
 
 /** HARDWARE ERROR / INTERNAL TARGET FAILURE (SPC-4): the unit threw instead of answering. */
@@ -186,8 +202,12 @@ export function sendResult(conn: Connection, task: ScsiTask, r: ScsiResult): voi
         dataLength: n,
         dataSn: dataSn++,
         bufferOffset: off,
-        ...conn.sn(withStatus),
-        ...(withStatus ? { status: r.status, overflow, underflow } : {}),
+        statSn: withStatus ? conn.takeStatSn() : 0,
+        expCmdSn: session.expCmdSn,
+        maxCmdSn: session.currentMaxCmdSn,
+        status: withStatus ? r.status : undefined,
+        overflow,
+        underflow,
       });
       conn.send(header, data.subarray(off, off + n));
       off += n;
@@ -197,7 +217,9 @@ export function sendResult(conn: Connection, task: ScsiTask, r: ScsiResult): voi
   }
   const senseSegment = sense !== undefined && sense.length > 0 ? encodeSenseSegment(sense) : undefined;
   const header = encodeScsiResponse({
-    ...conn.sn(true),
+    statSn: conn.takeStatSn(),
+    expCmdSn: session.expCmdSn,
+    maxCmdSn: session.currentMaxCmdSn,
     itt: task.itt,
     status: r.status,
     dataLength: senseSegment?.length ?? 0,
@@ -223,8 +245,7 @@ export async function abortSessionTasks(conn: Connection, lun: number | undefine
 /** Aborts one task: no response will be sent for it (RFC 7143 §4.2.3.3). */
 export function abortTask(conn: Connection, task: ScsiTask, waits: Promise<void>[]): void {
   const session = conn.session;
-  task.aborted = true;
-  task.abort.abort();
+  task.abortNow();
   if (task.finished !== undefined) waits.push(task.finished);
   else task.state = 'done';
   if (session !== undefined && session.tasks.get(task.itt) === task && task.finished === undefined) session.tasks.delete(task.itt);

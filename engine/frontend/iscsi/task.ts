@@ -39,7 +39,8 @@ export class ScsiTask {
   /** Delivered in CmdSN order (immediate commands are delivered at once). */
   delivered = false;
   aborted = false;
-  readonly abort = new AbortController();
+  /** Created on first use: most tasks never look at their signal, and an AbortController per I/O shows in profiles. */
+  private controller: AbortController | undefined;
   /** Unsolicited data still expected (the command had F=0). */
   unsolicitedOpen: boolean;
   /** Next offset no R2T has asked for yet. */
@@ -106,6 +107,21 @@ export class ScsiTask {
       if (seq.nextOffset < end) this.holes.push({ offset: seq.nextOffset, length: end - seq.nextOffset });
     }
     return undefined;
+  }
+
+  /** The signal the logical unit sees; aborted by `abortNow`. */
+  get signal(): AbortSignal {
+    if (this.controller === undefined) {
+      this.controller = new AbortController();
+      if (this.aborted) this.controller.abort();
+    }
+    return this.controller.signal;
+  }
+
+  /** Marks the task aborted and fires its signal if anyone holds it. */
+  abortNow(): void {
+    this.aborted = true;
+    this.controller?.abort();
   }
 
   /** All data is in: no unsolicited data expected, nothing left to ask for, no R2T open. */
