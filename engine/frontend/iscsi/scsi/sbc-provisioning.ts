@@ -6,7 +6,7 @@ import * as E from 'fp-ts/Either';
 import { decodeBlockRange, readLength } from './cdb.ts';
 import { checkProtect, checkRange, checkWritable } from './sbc-checks.ts';
 import type { Handler } from './sbc.ts';
-import { Asc, good, illegalRequest, invalidFieldInCdb, invalidFieldInParameterList, lbaOutOfRange, senseForIoError } from './sense.ts';
+import { Asc, good, illegalRequest, taskAborted, invalidFieldInCdb, invalidFieldInParameterList, lbaOutOfRange, senseForIoError } from './sense.ts';
 import { blockCount, LOGICAL_BLOCK_BYTES, MAX_UNMAP_BLOCKS, MAX_UNMAP_DESCRIPTORS, MAX_WRITE_SAME_BLOCKS, PHYSICAL_BLOCK_EXPONENT } from './unit-state.ts';
 
 const B = LOGICAL_BLOCK_BYTES;
@@ -35,18 +35,21 @@ export const readCapacity16: Handler = async (ctx, cmd) => {
   return good(b.subarray(0, Math.min(alloc, b.length)));
 };
 
-/** Unmaps or zero-writes [lba, lba + blocks) in chunks. */
-async function fill(ctx: Parameters<Handler>[0], lba: number, blocks: number, block: Buffer | undefined, fua: boolean): Promise<void> {
+/** Unmaps [lba, lba + blocks), or writes `block` over it in chunks; false when aborted part-way. */
+async function fill(ctx: Parameters<Handler>[0], lba: number, blocks: number, block: Buffer | undefined, fua: boolean, signal: AbortSignal): Promise<boolean> {
   if (block === undefined) {
     await ctx.device.unmapAt(lba * B, blocks * B);
-    return;
+    return true;
   }
   const chunk = Buffer.concat(Array.from({ length: Math.min(blocks, WRITE_SAME_CHUNK_BLOCKS) }, () => block));
   for (let done = 0; done < blocks; ) {
+    // A long WRITE SAME stops between chunks when task management aborts it.
+    if (signal.aborted) return false;
     const n = Math.min(blocks - done, WRITE_SAME_CHUNK_BLOCKS);
     await ctx.device.writeAt((lba + done) * B, n * B === chunk.length ? chunk : chunk.subarray(0, n * B), { fua });
     done += n;
   }
+  return true;
 }
 
 /**
@@ -81,8 +84,8 @@ export const writeSame: Handler = async (ctx, cmd) => {
   }
   const release = await ctx.lock.acquire(r.lba, blocks);
   try {
-    await fill(ctx, r.lba, blocks, r.unmap ? undefined : block, !ctx.mode.wce);
-    return good();
+    const finished = await fill(ctx, r.lba, blocks, r.unmap ? undefined : block, !ctx.mode.wce, cmd.signal);
+    return finished ? good() : taskAborted;
   } catch (err) {
     return senseForIoError(err, 'write');
   } finally {

@@ -141,6 +141,9 @@ export function good(dataIn?: Buffer): ScsiResult {
   return dataIn === undefined ? { status: ScsiStatus.Good } : { status: ScsiStatus.Good, dataIn };
 }
 
+/** TASK ABORTED status: task management aborted the command while it ran (SAM-5 §5.3.1). */
+export const taskAborted: ScsiResult = { status: ScsiStatus.TaskAborted };
+
 /** RESERVATION CONFLICT status (no sense data, SPC-4 §5.13.1). */
 export const reservationConflict: ScsiResult = { status: ScsiStatus.ReservationConflict };
 

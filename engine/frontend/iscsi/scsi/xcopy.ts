@@ -7,7 +7,7 @@
 import { readLength, serviceAction } from './cdb.ts';
 import type { ScsiResult } from './logical-unit.ts';
 import type { Handler } from './sbc.ts';
-import { Asc, checkCondition, good, illegalRequest, invalidFieldInCdb, invalidFieldInParameterList, senseForIoError, SenseKey } from './sense.ts';
+import { Asc, checkCondition, good, illegalRequest, invalidFieldInCdb, invalidFieldInParameterList, senseForIoError, SenseKey, taskAborted } from './sense.ts';
 import { checkWritable } from './sbc-checks.ts';
 import { blockCount, LOGICAL_BLOCK_BYTES, type UnitContext } from './unit-state.ts';
 
@@ -160,6 +160,7 @@ export const extendedCopy: Handler = async (ctx, cmd) => {
   let segments = 0;
   try {
     for (const s of parsed) {
+      if (cmd.signal.aborted) return taskAborted;
       await copySegment(ctx, s);
       bytes += s.blocks * LOGICAL_BLOCK_BYTES;
       segments++;

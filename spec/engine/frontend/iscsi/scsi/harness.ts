@@ -12,7 +12,7 @@ export const B: Nexus = { initiatorPort: 'iqn.2026-11.test:b,i,0x400000000002', 
 export interface Rig {
   readonly device: MemoryDevice;
   readonly lu: LogicalUnit;
-  run(cdb: Buffer | number[], opts?: { nexus?: Nexus; dataOut?: Buffer; lun?: number }): Promise<ScsiResult>;
+  run(cdb: Buffer | number[], opts?: { nexus?: Nexus; dataOut?: Buffer; lun?: number; signal?: AbortSignal }): Promise<ScsiResult>;
 }
 
 /** Builds a rig; by default it clears the power-on unit attention of A and B first. */
@@ -27,7 +27,7 @@ export async function rig(opts: { sizeBytes?: number; device?: MemoryDeviceOptio
       dataOut: o.dataOut ?? Buffer.alloc(0),
       expectedInLength: 1 << 20,
       taskAttribute: 1,
-      signal: new AbortController().signal,
+      signal: o.signal ?? new AbortController().signal,
     });
   if (opts.keepUa !== true) {
     await run(tur());

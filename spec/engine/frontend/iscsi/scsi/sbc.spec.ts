@@ -152,6 +152,28 @@ describe('SBC commands', () => {
     assert.equal(r.device.data[0], 9);
   });
 
+  it('a task aborted before it runs ends with TASK ABORTED and touches nothing', async () => {
+    const r = await rig();
+    const ac = new AbortController();
+    ac.abort();
+    const res = await r.run(blockCdb(0x2a, 0, 1), { dataOut: blocksOf(1, 9), signal: ac.signal });
+    assert.equal(res.status, 0x40);
+    assert.equal(r.device.data[0], 0);
+  });
+
+  it('a long WRITE SAME stops between chunks when its task is aborted', async () => {
+    const r = await rig({ sizeBytes: 8 << 20 });
+    const ac = new AbortController();
+    const realWrite = r.device.writeAt.bind(r.device);
+    r.device.writeAt = async (o, d, f) => {
+      await realWrite(o, d, f);
+      ac.abort();
+    };
+    const res = await r.run(blockCdb(0x93, 0, 8192), { dataOut: blocksOf(1, 7), signal: ac.signal });
+    assert.equal(res.status, 0x40);
+    assert.equal(r.device.data[2048 * 512], 0); // the second chunk was never written
+  });
+
   it('write cache off (WCE 0) makes every write FUA', async () => {
     const r = await rig();
     const sense = await r.run(cdb(6, 0x1a, 0, 0x08, 0, 255));
