@@ -275,7 +275,8 @@ export class Supervisor {
   }
 
   private onExit(e: Entry, record: ChildRecord, how: string): void {
-    if (e.record !== record || e.stopping || this.entries.get(e.key) !== e) return;
+    // A closed supervisor no longer owns its children (a new agent may have adopted them).
+    if (this.closed || e.record !== record || e.stopping || this.entries.get(e.key) !== e) return;
     e.record = undefined;
     e.restarts++;
     // A child that ran for longer than the longest backoff starts its backoff afresh.
