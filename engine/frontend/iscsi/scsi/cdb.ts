@@ -181,3 +181,56 @@ export function decodeModeSelect(cdb: Buffer): ModeSelectCdb {
 export function serviceAction(cdb: Buffer): number {
   return (cdb[1] ?? 0) & 0x1f;
 }
+
+/** REQUEST SENSE (SPC-4 §6.29): DESC (byte 1 bit 0), ALLOCATION LENGTH (byte 4). */
+export function decodeRequestSense(cdb: Buffer): { readonly desc: boolean; readonly allocationLength: number } {
+  return { desc: ((cdb[1] ?? 0) & 0x01) !== 0, allocationLength: readLength(cdb, 4, 1) };
+}
+
+/** REPORT LUNS (SPC-4 §6.33): SELECT REPORT (byte 2), ALLOCATION LENGTH (bytes 6-9). */
+export function decodeReportLuns(cdb: Buffer): { readonly selectReport: number; readonly allocationLength: number } {
+  return { selectReport: cdb[2] ?? 0, allocationLength: readLength(cdb, 6, 4) };
+}
+
+/** START STOP UNIT (SBC-3 §5.25): byte 4 is POWER CONDITION (7-4), NO_FLUSH (2), LOEJ (1), START (0). */
+export function decodeStartStopUnit(cdb: Buffer): { readonly powerCondition: number; readonly noFlush: boolean; readonly loej: boolean; readonly start: boolean } {
+  const b = cdb[4] ?? 0;
+  return { powerCondition: b >> 4, noFlush: (b & 0x04) !== 0, loej: (b & 0x02) !== 0, start: (b & 0x01) !== 0 };
+}
+
+/** PREVENT ALLOW MEDIUM REMOVAL (SPC-4 §6.15): PREVENT (byte 4 bits 1-0). */
+export function decodePreventAllow(cdb: Buffer): { readonly prevent: number } {
+  return { prevent: (cdb[4] ?? 0) & 0x03 };
+}
+
+/** PERSISTENT RESERVE IN (SPC-4 §6.13): SERVICE ACTION (byte 1), ALLOCATION LENGTH (bytes 7-8). */
+export function decodePrIn(cdb: Buffer): { readonly serviceAction: number; readonly allocationLength: number } {
+  return { serviceAction: serviceAction(cdb), allocationLength: readLength(cdb, 7, 2) };
+}
+
+/** PERSISTENT RESERVE OUT (SPC-4 §6.14): SERVICE ACTION, SCOPE (byte 2 bits 7-4), TYPE (bits 3-0), PARAMETER LIST LENGTH (bytes 5-8). */
+export function decodePrOut(cdb: Buffer): { readonly serviceAction: number; readonly scope: number; readonly type: number; readonly parameterListLength: number } {
+  const st = cdb[2] ?? 0;
+  return { serviceAction: serviceAction(cdb), scope: st >> 4, type: st & 0x0f, parameterListLength: readLength(cdb, 5, 4) };
+}
+
+/** REPORT SUPPORTED OPERATION CODES (SPC-4 §6.35): RCTD and REPORTING OPTIONS (byte 2), REQUESTED OPERATION CODE (3), REQUESTED SERVICE ACTION (4-5), ALLOCATION LENGTH (6-9). */
+export function decodeRsoc(cdb: Buffer): { readonly rctd: boolean; readonly options: number; readonly opcode: number; readonly serviceAction: number; readonly allocationLength: number } {
+  const b2 = cdb[2] ?? 0;
+  return { rctd: (b2 & 0x80) !== 0, options: b2 & 0x07, opcode: cdb[3] ?? 0, serviceAction: readLength(cdb, 4, 2), allocationLength: readLength(cdb, 6, 4) };
+}
+
+/** SERVICE ACTION IN (16) commands (READ CAPACITY (16), GET LBA STATUS): LBA (bytes 2-9), ALLOCATION LENGTH (bytes 10-13). */
+export function decodeServiceActionIn16(cdb: Buffer): { readonly lba: number; readonly allocationLength: number } {
+  return { lba: cdb.length >= 10 ? Number(cdb.readBigUInt64BE(2)) : 0, allocationLength: readLength(cdb, 10, 4) };
+}
+
+/** UNMAP (SBC-3 §5.28): ANCHOR (byte 1 bit 0), PARAMETER LIST LENGTH (bytes 7-8). */
+export function decodeUnmap(cdb: Buffer): { readonly anchor: boolean; readonly parameterListLength: number } {
+  return { anchor: ((cdb[1] ?? 0) & 0x01) !== 0, parameterListLength: readLength(cdb, 7, 2) };
+}
+
+/** EXTENDED COPY and RECEIVE COPY RESULTS (SPC-4 §6.4, §6.18): LIST IDENTIFIER (byte 2), length (bytes 10-13). */
+export function decodeThirdPartyCopy(cdb: Buffer): { readonly serviceAction: number; readonly listId: number; readonly length: number } {
+  return { serviceAction: serviceAction(cdb), listId: cdb[2] ?? 0, length: readLength(cdb, 10, 4) };
+}

@@ -4,7 +4,7 @@
  * attentions a PERSISTENT RESERVE OUT causes.
  */
 import * as E from 'fp-ts/Either';
-import { readLength, serviceAction } from './cdb.ts';
+import { decodePrIn, decodePrOut } from './cdb.ts';
 import type { ScsiResult } from './logical-unit.ts';
 import { PrIn, PrOut } from './opcodes.ts';
 import { applyPrOut, isAllRegistrants, isHolder, type PrFailure, type PrState } from './persistent-reservations.ts';
@@ -34,17 +34,16 @@ function failure(f: PrFailure): ScsiResult {
 
 /** PERSISTENT RESERVE OUT. */
 export const persistentReserveOut: Handler = async (ctx, cmd) => {
-  const sa = serviceAction(cmd.cdb);
-  if (sa > PrOut.RegisterAndIgnoreExistingKey) return invalidFieldInCdb(1, 4);
-  const listLength = readLength(cmd.cdb, 5, 4);
-  if (listLength !== OutList.Length || cmd.dataOut.length < OutList.Length) return illegalRequest(Asc.ParameterListLengthError);
+  const q = decodePrOut(cmd.cdb);
+  if (q.serviceAction > PrOut.RegisterAndIgnoreExistingKey) return invalidFieldInCdb(1, 4);
+  if (q.parameterListLength !== OutList.Length || cmd.dataOut.length < OutList.Length) return illegalRequest(Asc.ParameterListLengthError);
   const p = cmd.dataOut;
   const flags = p[OutList.Flags] ?? 0;
   const me = cmd.nexus.initiatorPort;
   const r = applyPrOut(ctx.pr, me, {
-    serviceAction: sa,
-    scope: (cmd.cdb[2] ?? 0) >> 4,
-    type: (cmd.cdb[2] ?? 0) & 0x0f,
+    serviceAction: q.serviceAction,
+    scope: q.scope,
+    type: q.type,
     key: p.readBigUInt64BE(OutList.Key),
     serviceActionKey: p.readBigUInt64BE(OutList.ServiceActionKey),
     specIPt: (flags & 0x08) !== 0,
@@ -120,8 +119,9 @@ function readFullStatus(pr: PrState): Buffer {
 
 /** PERSISTENT RESERVE IN. */
 export const persistentReserveIn: Handler = async (ctx, cmd) => {
-  const alloc = readLength(cmd.cdb, 7, 2);
-  switch (serviceAction(cmd.cdb)) {
+  const q = decodePrIn(cmd.cdb);
+  const alloc = q.allocationLength;
+  switch (q.serviceAction) {
     case PrIn.ReadKeys:
       return good(truncate(readKeys(ctx.pr), alloc));
     case PrIn.ReadReservation:

@@ -3,7 +3,7 @@
  * (SPC-4 §6.36), answered from the command table.
  */
 import type { ScsiResult } from './logical-unit.ts';
-import { readLength } from './cdb.ts';
+import { decodeRsoc, readLength } from './cdb.ts';
 import { good, invalidFieldInCdb } from './sense.ts';
 
 /** The parts of a command-table entry RSOC reports. */
@@ -34,11 +34,7 @@ function truncate(b: Buffer, alloc: number): Buffer {
 
 /** Answers REPORT SUPPORTED OPERATION CODES from a command table. */
 export function answerSupportedOperationCodes(cdb: Buffer, table: readonly SupportedCommand[], withServiceActions: ReadonlySet<number>): ScsiResult {
-  const rctd = ((cdb[2] ?? 0) & 0x80) !== 0;
-  const options = (cdb[2] ?? 0) & 0x07;
-  const opcode = cdb[3] ?? 0;
-  const sa = cdb.length >= 6 ? cdb.readUInt16BE(4) : 0;
-  const alloc = readLength(cdb, 6, 4);
+  const { rctd, options, opcode, serviceAction: sa, allocationLength: alloc } = decodeRsoc(cdb);
   if (options === ReportingOptions.All) {
     const descriptors = table.map((c) => {
       const d = Buffer.alloc(8);

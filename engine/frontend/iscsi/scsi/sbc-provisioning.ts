@@ -3,7 +3,7 @@
  * with the UNMAP and NDOB bits, GET LBA STATUS, and READ DEFECT DATA (an empty list).
  */
 import * as E from 'fp-ts/Either';
-import { decodeBlockRange, readLength } from './cdb.ts';
+import { decodeBlockRange, decodeServiceActionIn16, decodeUnmap, readLength } from './cdb.ts';
 import { checkProtect, checkRange, checkWritable } from './sbc-checks.ts';
 import type { Handler } from './sbc.ts';
 import { Asc, good, illegalRequest, taskAborted, invalidFieldInCdb, invalidFieldInParameterList, lbaOutOfRange, senseForIoError } from './sense.ts';
@@ -25,7 +25,7 @@ export const readCapacity10: Handler = async (ctx, cmd) => {
 
 /** READ CAPACITY (16) (SBC-3 §5.16): thin provisioned (LBPME), unmapped reads zero (LBPRZ), 4 KiB physical. */
 export const readCapacity16: Handler = async (ctx, cmd) => {
-  const alloc = readLength(cmd.cdb, 10, 4);
+  const alloc = decodeServiceActionIn16(cmd.cdb).allocationLength;
   const b = Buffer.alloc(32);
   b.writeBigUInt64BE(BigInt(blockCount(ctx) - 1), 0); // RETURNED LOGICAL BLOCK ADDRESS
   b.writeUInt32BE(B, 8); // LOGICAL BLOCK LENGTH IN BYTES
@@ -98,8 +98,9 @@ const UnmapList = { DataLength: 0, DescriptorDataLength: 2, Header: 8, Descripto
 
 /** UNMAP (SBC-3 §5.28): every descriptor is checked before any block is unmapped. */
 export const unmap: Handler = async (ctx, cmd) => {
-  if (((cmd.cdb[1] ?? 0) & 0x01) !== 0) return invalidFieldInCdb(1, 0); // ANCHOR: ANC_SUP = 0
-  const listLength = readLength(cmd.cdb, 7, 2);
+  const q = decodeUnmap(cmd.cdb);
+  if (q.anchor) return invalidFieldInCdb(1, 0); // ANC_SUP = 0
+  const listLength = q.parameterListLength;
   if (listLength === 0) return good();
   if (listLength < UnmapList.Header || cmd.dataOut.length < UnmapList.Header) return illegalRequest(Asc.ParameterListLengthError);
   const list = cmd.dataOut.subarray(0, Math.min(listLength, cmd.dataOut.length));
@@ -139,8 +140,7 @@ const LBA_STATUS_WINDOW_BLOCKS = 1 << 21;
 
 /** GET LBA STATUS (SBC-3 §5.7): mapped and deallocated extents from the device's allocation map. */
 export const getLbaStatus: Handler = async (ctx, cmd) => {
-  const lba = Number(cmd.cdb.readBigUInt64BE(2));
-  const alloc = readLength(cmd.cdb, 10, 4);
+  const { lba, allocationLength: alloc } = decodeServiceActionIn16(cmd.cdb);
   const total = blockCount(ctx);
   if (lba >= total) return lbaOutOfRange(lba);
   const maxDescriptors = Math.max(1, Math.floor((alloc - 8) / 16));

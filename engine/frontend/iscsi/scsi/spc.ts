@@ -3,7 +3,7 @@
  * MODE SENSE/SELECT, START STOP UNIT, PREVENT ALLOW MEDIUM REMOVAL, and the SPC-2 RESERVE/RELEASE.
  */
 import * as E from 'fp-ts/Either';
-import { decodeInquiry, decodeModeSelect, decodeModeSense, readLength } from './cdb.ts';
+import { decodeInquiry, decodeModeSelect, decodeModeSense, decodePreventAllow, decodeReportLuns, decodeRequestSense, decodeStartStopUnit } from './cdb.ts';
 import { modeSelect, modeSense, type ModeFailure } from './mode-pages.ts';
 import type { Handler } from './sbc.ts';
 import { Asc, buildSense, checkCondition, good, illegalRequest, invalidFieldInCdb, invalidFieldInParameterList, reservationConflict, SenseKey } from './sense.ts';
@@ -32,24 +32,23 @@ export const testUnitReady: Handler = async () => good();
 
 /** REQUEST SENSE (SPC-4 §6.29): a pending unit attention, else NO SENSE; only fixed format (DESC = 0). */
 export const requestSense: Handler = async (ctx, cmd) => {
-  if (((cmd.cdb[1] ?? 0) & 0x01) !== 0) return invalidFieldInCdb(1, 0);
-  const alloc = readLength(cmd.cdb, 4, 1);
+  const q = decodeRequestSense(cmd.cdb);
+  if (q.desc) return invalidFieldInCdb(1, 0);
   const ua = ctx.takeUnitAttention(cmd.nexus.initiatorPort);
   const sense = ua !== undefined ? buildSense({ key: SenseKey.UnitAttention, asc: ua }) : buildSense({ key: SenseKey.NoSense, asc: Asc.NoAdditionalSense });
-  return good(truncate(sense, alloc));
+  return good(truncate(sense, q.allocationLength));
 };
 
 /** REPORT LUNS (SPC-4 §6.33): LUN 0 only. */
 export const reportLuns: Handler = async (_ctx, cmd) => {
-  const select = cmd.cdb[2] ?? 0;
-  const alloc = readLength(cmd.cdb, 6, 4);
-  if (select > 0x02) return invalidFieldInCdb(2);
-  if (alloc < 16) return invalidFieldInCdb(6);
+  const q = decodeReportLuns(cmd.cdb);
+  if (q.selectReport > 0x02) return invalidFieldInCdb(2);
+  if (q.allocationLength < 16) return invalidFieldInCdb(6);
   // SELECT REPORT 01h asks for well-known LUNs only, of which there are none.
-  const luns = select === 0x01 ? 0 : 1;
+  const luns = q.selectReport === 0x01 ? 0 : 1;
   const b = Buffer.alloc(8 + 8 * luns);
   b.writeUInt32BE(8 * luns, 0); // LUN LIST LENGTH; LUN 0 is all zeros
-  return good(truncate(b, alloc));
+  return good(truncate(b, q.allocationLength));
 };
 
 function modeFailure(f: ModeFailure): ScsiResult {
@@ -91,20 +90,16 @@ export const modeSelectHandler: Handler = async (ctx, cmd) => {
 
 /** START STOP UNIT (SBC-3 §5.25): a virtual disk is always spinning; a stop flushes, nothing else changes. */
 export const startStopUnit: Handler = async (ctx, cmd) => {
-  const flags = cmd.cdb[4] ?? 0;
-  const powerCondition = flags >> 4;
+  const q = decodeStartStopUnit(cmd.cdb);
   // POWER CONDITION values 0h-3h, 5h, 7h, Ah, Bh are defined; others are reserved.
-  if (![0x0, 0x1, 0x2, 0x3, 0x5, 0x7, 0xa, 0xb].includes(powerCondition)) return invalidFieldInCdb(4, 7);
-  const start = (flags & 0x01) !== 0;
-  const noFlush = (flags & 0x04) !== 0;
-  if (!start && powerCondition === 0 && !noFlush) await ctx.device.flush();
+  if (![0x0, 0x1, 0x2, 0x3, 0x5, 0x7, 0xa, 0xb].includes(q.powerCondition)) return invalidFieldInCdb(4, 7);
+  if (!q.start && q.powerCondition === 0 && !q.noFlush) await ctx.device.flush();
   return good();
 };
 
 /** PREVENT ALLOW MEDIUM REMOVAL (SPC-4 §6.15): recorded per nexus; the medium is not removable anyway. */
 export const preventAllow: Handler = async (ctx, cmd) => {
-  const prevent = (cmd.cdb[4] ?? 0) & 0x03;
-  if (prevent === 0) ctx.preventRemoval.delete(cmd.nexus.initiatorPort);
+  if (decodePreventAllow(cmd.cdb).prevent === 0) ctx.preventRemoval.delete(cmd.nexus.initiatorPort);
   else ctx.preventRemoval.add(cmd.nexus.initiatorPort);
   return good();
 };

@@ -4,7 +4,7 @@
  * VPD 83h designators. Copies run synchronously; status is held per I_T nexus and list identifier
  * when LIST ID USAGE asks for it, and handed out once by RECEIVE COPY RESULTS (COPY STATUS).
  */
-import { readLength, serviceAction } from './cdb.ts';
+import { decodeThirdPartyCopy } from './cdb.ts';
 import type { ScsiResult } from './logical-unit.ts';
 import type { Handler } from './sbc.ts';
 import { Asc, checkCondition, good, illegalRequest, invalidFieldInCdb, invalidFieldInParameterList, senseForIoError, SenseKey, taskAborted } from './sense.ts';
@@ -142,7 +142,7 @@ async function copySegment(ctx: UnitContext, s: Segment): Promise<void> {
 /** EXTENDED COPY (LID1). */
 export const extendedCopy: Handler = async (ctx, cmd) => {
   const results = ctx.copyResults;
-  const listLength = readLength(cmd.cdb, 10, 4);
+  const listLength = decodeThirdPartyCopy(cmd.cdb).length;
   if (listLength === 0) return good(); // SPC-4 §6.4.1: a zero-length list is not an error
   if (listLength < Header.Bytes || cmd.dataOut.length < listLength) return illegalRequest(Asc.ParameterListLengthError);
   const p = cmd.dataOut.subarray(0, listLength);
@@ -197,13 +197,14 @@ function operatingParameters(): Buffer {
 /** RECEIVE COPY RESULTS: COPY STATUS and OPERATING PARAMETERS. */
 export const receiveCopyResults: Handler = async (ctx, cmd) => {
   const results = ctx.copyResults;
-  const alloc = readLength(cmd.cdb, 10, 4);
+  const q = decodeThirdPartyCopy(cmd.cdb);
+  const alloc = q.length;
   const cut = (b: Buffer) => good(b.length > alloc ? b.subarray(0, alloc) : b);
-  switch (serviceAction(cmd.cdb)) {
+  switch (q.serviceAction) {
     case Rcr.OperatingParameters:
       return cut(operatingParameters());
     case Rcr.CopyStatus: {
-      const s = results.take(cmd.nexus.initiatorPort, cmd.cdb[2] ?? 0);
+      const s = results.take(cmd.nexus.initiatorPort, q.listId);
       // No operation with this list identifier: INVALID FIELD IN CDB on LIST IDENTIFIER (SPC-4 §6.18.2).
       if (s === undefined) return invalidFieldInCdb(2);
       const b = Buffer.alloc(12);
