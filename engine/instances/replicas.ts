@@ -1,5 +1,5 @@
 import { promises as fs } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { FINALIZER } from '../../api/codecs/meta.ts';
 import type { Replica, ReplicaStatus } from '../../api/codecs/replica.ts';
 import { quantityBytes } from '../../api/quantity.ts';
@@ -17,6 +17,16 @@ export function replicaKey(name: string): string {
 /** Where a replica keeps its data: `<diskPath>/replicas/<dataDirectoryName>`. */
 export function replicaDataDir(r: Replica): string {
   return join(r.spec.diskPath, 'replicas', r.spec.dataDirectoryName);
+}
+
+/** A data directory name that stays inside `<disk>/replicas/` (no '', '.', '..' or '/'). */
+export function isSafeDataDirectoryName(name: string): boolean {
+  return /^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$/.test(name) && name !== '.' && name !== '..';
+}
+
+/** Is `dir` a replica data directory, `<something>/replicas/<safe name>` (never a disk or its parent)? */
+function isReplicaDir(dir: string): boolean {
+  return basename(dirname(dir)) === 'replicas' && isSafeDataDirectoryName(basename(dir)) && resolve(dir) === dir.replace(/\/+$/, '');
 }
 
 function statusOf(view: ChildView | undefined, stoppedMessage?: string): ReplicaStatus {
@@ -43,6 +53,10 @@ async function writeStatus(deps: InstanceDeps, r: Replica, next: ReplicaStatus):
 
 async function removeDataDir(deps: InstanceDeps, dir: string | undefined, name: string): Promise<void> {
   if (dir === undefined || dir === '') return;
+  if (!isReplicaDir(dir)) {
+    deps.log.error('refusing to remove a directory that is not a replica data directory', { kind: 'Replica', name, dir });
+    return;
+  }
   await fs.rm(dir, { recursive: true, force: true });
   deps.log.info('removed replica data', { kind: 'Replica', name, dir });
 }
@@ -83,6 +97,10 @@ export async function reconcileReplicas(deps: InstanceDeps, all: readonly Replic
       if (r.spec.desireState !== 'running') {
         await deps.supervisor.stop(key);
         await writeStatus(deps, r, statusOf(undefined));
+        continue;
+      }
+      if (!isSafeDataDirectoryName(r.spec.dataDirectoryName) || !isAbsolute(r.spec.diskPath)) {
+        await writeStatus(deps, r, statusOf(undefined, `spec.dataDirectoryName ${JSON.stringify(r.spec.dataDirectoryName)} or spec.diskPath ${JSON.stringify(r.spec.diskPath)} is not usable (a plain name under an absolute disk path)`));
         continue;
       }
       const disk = deps.disks.diskOf(r);

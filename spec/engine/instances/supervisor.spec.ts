@@ -65,6 +65,15 @@ describe('instance supervisor (fake shorthorn children)', { timeout: 60_000 }, (
     await waitForGone(store, 'Replica', 'bad');
   });
 
+  it('refuses a Replica whose data directory would leave <disk>/replicas, and deleting it removes nothing', async () => {
+    await createReplica(store, 'evil', { volume: 've', node: 'n1', diskPath: cluster.diskPath('n1'), dataDirectoryName: '..' });
+    const r = await waitForObject(store, 'Replica', 'evil', (o) => o.status?.currentState === 'error');
+    assert.match(r.status?.message ?? '', /is not usable/);
+    await store.delete('Replica', 'evil');
+    await waitForGone(store, 'Replica', 'evil');
+    assert.ok(existsSync(join(cluster.diskPath('n1'), 'shorthorn-disk.cfg')), 'the disk is intact');
+  });
+
   it('stops the process and removes the data directory of a deleted Replica, then lets it go', async () => {
     const r = await createReplica(store, 'r2', { volume: 'v2', node: 'n1', diskPath: cluster.diskPath('n1') });
     const running = await waitForObject(store, 'Replica', 'r2', (o) => o.status?.currentState === 'running');
