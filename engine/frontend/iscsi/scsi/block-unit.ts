@@ -12,7 +12,7 @@ import { DEFAULT_MODE } from './mode-pages.ts';
 import { Op } from './opcodes.ts';
 import { createPrState, isConflict } from './persistent-reservations.ts';
 import { RangeLock } from './range-lock.ts';
-import { Asc, buildSense, checkCondition, good, illegalRequest, reservationConflict, senseForIoError, SenseKey, taskAborted, type AscPair } from './sense.ts';
+import { Asc, buildSense, checkCondition, good, illegalRequest, reservationConflict, senseForIoError, SenseKey, type AscPair } from './sense.ts';
 import { lunNotSupported } from './spc.ts';
 import { UnitAttentions } from './unit-attentions.ts';
 import type { UnitContext } from './unit-state.ts';
@@ -66,8 +66,9 @@ class BlockLogicalUnit implements LogicalUnit {
   async execute(cmd: ScsiCommand): Promise<ScsiResult> {
     const opcode = cmd.cdb[0] ?? 0;
     const me = cmd.nexus.initiatorPort;
+    // NOTE: cmd.signal is created lazily by the iSCSI layer (an AbortController per I/O shows in
+    // profiles), so only the long commands (WRITE SAME, EXTENDED COPY) look at it.
     if (cmd.lun !== 0) return this.otherLun(cmd);
-    if (cmd.signal.aborted) return taskAborted;
     if (!this.uas.has(me)) this.uas.greet(me, Asc.PowerOnResetOccurred);
     const entry = findCommand(opcode, serviceAction(cmd.cdb));
     if (!IGNORES_UNIT_ATTENTION.has(opcode)) {
