@@ -1,4 +1,5 @@
 import type { ByteRange } from '../replica/connection.ts';
+import { DIRTY_EXTRA_PREFIX, encodeDirtyRecord } from './dirty-regions.ts';
 import type { Engine } from './engine.ts';
 import type { RegionBitmap } from './region-bitmap.ts';
 import type { ReplicaHandle } from './replica-handle.ts';
@@ -133,6 +134,21 @@ async function copyChunk(engine: Engine, target: ReplicaHandle, source: ReplicaH
 }
 
 /**
+ * Makes the target's delta-rebuild records those the engine holds: records written before it
+ * joined are added, stale ones it kept from before it left are deleted (else a later start could
+ * trust them).
+ */
+async function syncDirtyRecords(engine: Engine, target: ReplicaHandle): Promise<void> {
+  const { extras } = await target.call('info', 0, (c) => c.info());
+  for (const key of Object.keys(extras)) {
+    if (key.startsWith(DIRTY_EXTRA_PREFIX) && !engine.dirty.records.has(key.slice(DIRTY_EXTRA_PREFIX.length))) await target.call('meta', 0, (c) => c.setExtra(key, null));
+  }
+  for (const r of engine.dirty.records.values()) {
+    if (r.replicaId !== target.replicaId) await target.call('meta', 0, (c) => c.setExtra(DIRTY_EXTRA_PREFIX + r.replicaId, encodeDirtyRecord(r)));
+  }
+}
+
+/**
  * Runs a rebuild of `target` (already WO, with `mask`) from `source`: marks the target rebuilding
  * durably, copies, then under a barrier flushes the target, sets its revision to the source's,
  * clears the flag and turns it RW. Rejects (leaving the target to the caller) when anything fails.
@@ -178,6 +194,7 @@ async function copyAll(engine: Engine, target: ReplicaHandle, source: ReplicaHan
   const barrier = await engine.lock.exclusive();
   try {
     checkAlive(target, source);
+    await syncDirtyRecords(engine, target);
     await target.call('flush', 0, (c) => c.flush());
     const info = await source.call('info', 0, (c) => c.info());
     await target.call('meta', 0, (c) => c.setRevision(info.revision));

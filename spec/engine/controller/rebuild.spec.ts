@@ -171,6 +171,25 @@ describe('delta rebuild', () => {
     await again.close();
   });
 
+  it('leaves the rebuilt replica holding the current records and none of its stale ones', async () => {
+    const size = 8 * MiB;
+    const { cluster, engine } = await memoryEngine(3, { sizeBytes: size });
+    const r2 = cluster.storeOrThrow('r2').replicaId;
+    const r3 = cluster.storeOrThrow('r3').replicaId;
+    cluster.storeOrThrow('r3').extras[DIRTY_EXTRA_PREFIX + 'gone-long-ago'] = '{}';
+    cluster.connOrThrow('r3').disconnect();
+    await waitFor(engine, () => modeOf(engine, 'r3') === 'ERR');
+    await engine.writeAt(0, pattern(8, 1));
+    cluster.connOrThrow('r2').disconnect();
+    await waitFor(engine, () => modeOf(engine, 'r2') === 'ERR');
+    await engine.writeAt(MiB, pattern(8, 2));
+    await (await added(engine, 'r3')).done;
+    const keys = Object.keys(cluster.storeOrThrow('r3').extras).sort();
+    assert.deepEqual(keys, [DIRTY_EXTRA_PREFIX + r2]);
+    assert.equal(engine.dirty.records.has(r3), false);
+    await engine.close();
+  });
+
   const fallbacks = [
     { name: 'a replica written by someone else while away gets a full rebuild', spoil: (s: MemoryStore) => void (s.revision += 1000n) },
     { name: 'a replica that was mid-rebuild gets a full rebuild', spoil: (s: MemoryStore) => void (s.rebuilding = true) },
