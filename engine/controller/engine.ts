@@ -64,6 +64,8 @@ export class Engine implements BlockDevice {
   /** 'mode' (handle) when a replica changes mode; 'rebuild' (handle, error?) when a rebuild ends. */
   readonly events = new EventEmitter();
   readonly log: Logger;
+  /** Addresses being connected by add-replica right now (a second add of the same one is refused). */
+  readonly joining = new Set<string>();
   private rr = 0;
   private readonly timers: NodeJS.Timeout[] = [];
   private closing = false;

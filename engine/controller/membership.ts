@@ -96,14 +96,19 @@ export async function startRebuild(engine: Engine, h: ReplicaHandle, plan: Rebui
 export async function addReplica(engine: Engine, address: string): Promise<E.Either<ControlError, { kind: 'full' | 'delta'; done: Promise<void> }>> {
   const existing = engine.find(address);
   if (existing !== undefined && existing.mode !== 'ERR') return E.left({ _tag: 'AlreadyPresent', address, mode: existing.mode });
-  const h = existing ?? engine.newHandle(address);
-  const c = await connectHandle(engine, h);
-  if (E.isLeft(c)) return c;
-  if (engine.find(address) !== undefined && engine.find(address) !== h) return E.left({ _tag: 'AlreadyPresent', address, mode: 'joining' });
-  const { plan, why } = planRebuild(engine, c.right);
-  const r = await startRebuild(engine, h, plan, why);
-  if (E.isLeft(r)) return r;
-  return E.right({ kind: plan.kind, done: r.right });
+  if (engine.joining.has(address)) return E.left({ _tag: 'AlreadyPresent', address, mode: 'joining' });
+  engine.joining.add(address);
+  try {
+    const h = existing ?? engine.newHandle(address);
+    const c = await connectHandle(engine, h);
+    if (E.isLeft(c)) return c;
+    const { plan, why } = planRebuild(engine, c.right);
+    const r = await startRebuild(engine, h, plan, why);
+    if (E.isLeft(r)) return r;
+    return E.right({ kind: plan.kind, done: r.right });
+  } finally {
+    engine.joining.delete(address);
+  }
 }
 
 /** remove-replica: drops it from the set and forgets what it missed. Refuses to remove the last RW replica. */

@@ -102,6 +102,17 @@ describe('rebuild', () => {
     });
   }
 
+  it('refuses a second add of the same address while the first is joining', async () => {
+    const { cluster, engine } = await memoryEngine(1);
+    cluster.stores.set('r2', new MemoryStore(8 * MiB));
+    const [a, b] = await Promise.all([addReplica(engine, 'r2'), addReplica(engine, 'r2')]);
+    assert.ok(E.isRight(a));
+    assert.ok(E.isLeft(b) && b.left._tag === 'AlreadyPresent');
+    await a.right.done;
+    assert.equal(engine.replicas.filter((h) => h.address === 'r2').length, 1);
+    await engine.close();
+  });
+
   it('refuses to add a replica already in the set, and to remove the last RW one', async () => {
     const { engine } = await memoryEngine(1);
     const again = await addReplica(engine, 'r1');
