@@ -144,6 +144,7 @@ export class Engine implements BlockDevice {
 
   async readAt(offsetBytes: number, lengthBytes: number): Promise<Buffer> {
     this.check(offsetBytes, lengthBytes);
+    if (lengthBytes === 0) return Buffer.alloc(0);
     if (lengthBytes <= this.opts.maxIoBytes) return this.readOnce(offsetBytes, lengthBytes);
     const parts: Promise<Buffer>[] = [];
     for (let o = 0; o < lengthBytes; o += this.opts.maxIoBytes) parts.push(this.readOnce(offsetBytes + o, Math.min(this.opts.maxIoBytes, lengthBytes - o)));
@@ -188,6 +189,10 @@ export class Engine implements BlockDevice {
   async writeAt(offsetBytes: number, data: Buffer, opts?: { fua?: boolean }): Promise<void> {
     this.check(offsetBytes, data.length);
     const max = this.opts.maxIoBytes;
+    if (data.length === 0) {
+      if (opts?.fua === true) await this.flush();
+      return;
+    }
     if (data.length <= max) await this.mutate(offsetBytes, data.length, 'write', (c) => c.writeAt(offsetBytes, data));
     else {
       const parts: Promise<void>[] = [];
@@ -202,6 +207,7 @@ export class Engine implements BlockDevice {
 
   async unmapAt(offsetBytes: number, lengthBytes: number): Promise<void> {
     this.check(offsetBytes, lengthBytes);
+    if (lengthBytes === 0) return;
     await this.mutate(offsetBytes, lengthBytes, 'unmap', (c) => c.unmapAt(offsetBytes, lengthBytes));
   }
 

@@ -61,6 +61,16 @@ describe('Engine I/O', () => {
     });
   }
 
+  it('treats zero-length I/O as done without sending anything', async () => {
+    const { cluster, engine } = await memoryEngine(1);
+    assert.equal((await engine.readAt(0, 0)).length, 0);
+    await engine.writeAt(512, Buffer.alloc(0));
+    await engine.unmapAt(1024, 0);
+    const c = cluster.connOrThrow('r1').calls;
+    assert.deepEqual([c.get('read'), c.get('write'), c.get('unmap')], [undefined, undefined, undefined]);
+    await engine.close();
+  });
+
   it('splits I/O larger than maxIoBytes', async () => {
     const { cluster, engine } = await memoryEngine(1, { maxIoBytes: 64 * KiB });
     const data = pattern(512, 3);
