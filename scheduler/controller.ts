@@ -8,7 +8,7 @@ import { resolveSettings, type Settings } from '../api/settings.ts';
 import { isStoreError } from '../api/store/errors.ts';
 import type { ObjectStore } from '../api/store/port.ts';
 import { decide, type Decision, type ScheduledCondition } from './decide.ts';
-import { nodeFacts, replicaInfo } from './graph/build.ts';
+import { nodeFacts, replicaInfo, type NodeFacts } from './graph/build.ts';
 import { ClusterGraph } from './graph/cluster-graph.ts';
 import { Informer, type InformerEvent } from './informer.ts';
 import type { Pick } from './placement/place.ts';
@@ -113,12 +113,20 @@ export class PlacementController {
   }
 
   private onNode(e: InformerEvent<'Node'>): void {
-    if (e.type === 'delete') this.graph.removeNode(e.object.metadata.name);
-    else this.graph.upsertNode(nodeFacts(e.object as Node));
+    if (e.type === 'delete') {
+      this.graph.removeNode(e.object.metadata.name);
+      this.resync();
+      return;
+    }
+    const facts = nodeFacts(e.object as Node);
+    const before = e.type === 'update' ? nodeFacts(e.old as Node) : undefined;
+    // Heartbeats and fields placement does not read change nothing here.
+    if (before !== undefined && JSON.stringify(before) === JSON.stringify(facts)) return;
+    this.graph.upsertNode(facts);
     // Flags, topology, tags or the set of disks changed: any volume may have a step to take.
     // Only the capacity figures changed: only volumes still waiting for space may.
-    if (e.type !== 'update' || shapeOf(e.old as Node) !== shapeOf(e.object as Node)) this.resync();
-    else if (figuresOf(e.old as Node) !== figuresOf(e.object as Node)) for (const v of this.unscheduled) this.queue.add(v);
+    if (before === undefined || shapeOf(before) !== shapeOf(facts)) this.resync();
+    else for (const v of this.unscheduled) this.queue.add(v);
   }
 
   private onReplica(e: InformerEvent<'Replica'>): void {
@@ -214,14 +222,8 @@ export class PlacementController {
 }
 
 /** What of a node decides eligibility (everything but the capacity figures), as a comparable string. */
-function shapeOf(n: Node): string {
-  const f = nodeFacts(n);
+function shapeOf(f: NodeFacts): string {
   return JSON.stringify({ ...f, disks: f.disks.map((d) => ({ ...d, availableBytes: 0, maximumBytes: 0 })) });
-}
-
-/** The capacity figures of a node's disks, as a comparable string. */
-function figuresOf(n: Node): string {
-  return nodeFacts(n).disks.map((d) => `${d.name}:${d.maximumBytes}:${d.availableBytes}`).join(',');
 }
 
 function ignoreGone(err: unknown): void {
