@@ -90,6 +90,17 @@ describe('PlacementController', { timeout: 180_000 }, () => {
     assert.equal((await store.get('Volume', 'v1')).status?.conditions?.[0]?.status, 'True');
   });
 
+  it('places a waiting volume when a disk reports more space (figures only)', async () => {
+    const { store, ctrl } = await setup([node('n1', { disks: [{ maxGi: 5 }] })], [volume('v1', { numberOfReplicas: 1 })]);
+    assert.equal((await replicasOf(store, 'v1')).length, 0);
+    const n = await store.get('Node', 'n1');
+    const grown = node('n1', { disks: [{ maxGi: 50 }] });
+    await store.updateStatus('Node', { ...n, status: grown.status });
+    await ctrl.idle();
+    assert.deepEqual(where(await replicasOf(store, 'v1')), ['n1/d1']);
+    assert.equal((await store.get('Volume', 'v1')).status?.conditions?.[0]?.status, 'True');
+  });
+
   it('removes the replica whose loss costs least spread when numberOfReplicas drops', async () => {
     const nodes = [node('a1', { zone: 'a' }), node('a2', { zone: 'a' }), node('b1', { zone: 'b' })];
     const { store, ctrl } = await setup(nodes, [volume('v1')]);
