@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- webhooks [--rate N] [--seconds S]`: admission latency at a steady request rate
+ * `npm run bench -- webhooks [--rate N] [--seconds S] [--sockets N]`: admission latency at a steady request rate
  * over HTTPS on loopback. Starts the real server (`shorthorn webhooks --self-signed` in a temp dir,
  * its own process), drives it open-loop with a keep-alive https.Agent, and prints p50/p90/p99/max.
  * Latency counts from each request's scheduled time, so a stalled server cannot hide its backlog
@@ -71,8 +71,7 @@ function send(agent: Agent, port: number, ca: string, shot: Shot): Promise<boole
 }
 
 /** Sends `rate` requests a second for `seconds`, open loop; latency from each scheduled time. */
-async function drive(port: number, ca: string, shots: Shot[], rate: number, seconds: number): Promise<Result> {
-  const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+async function drive(agent: Agent, port: number, ca: string, shots: Shot[], rate: number, seconds: number): Promise<Result> {
   const total = Math.round(rate * seconds);
   const latenciesMs: number[] = [];
   const serviceMs: number[] = [];
@@ -98,7 +97,6 @@ async function drive(port: number, ca: string, shots: Shot[], rate: number, seco
   }
   await Promise.all(pending);
   const elapsedS = (performance.now() - t0) / 1000;
-  agent.destroy();
   return { latenciesMs, serviceMs, errors, elapsedS };
 }
 
@@ -172,25 +170,30 @@ async function startServer(dir: string): Promise<{ port: number; pid: number; st
 export async function run(args: string[]): Promise<void> {
   const rate = flag(args, 'rate', 1000);
   const seconds = flag(args, 'seconds', 10);
+  // Connections the client may open (as the API server keeps a pool); more means TLS handshakes after a stall.
+  const sockets = flag(args, 'sockets', 16);
   const dir = mkdtempSync(join(tmpdir(), 'shorthorn-bench-webhooks-'));
   const server = await startServer(dir);
+  // One pool for the whole run, so the warm-up opens the connections the measured phases reuse.
+  const agent = new Agent({ keepAlive: true, maxSockets: sockets });
   try {
     const ca = readFileSync(join(dir, 'ca.crt'), 'utf8');
-    console.log(`webhooks bench: HTTPS on 127.0.0.1:${server.port}, open loop at ${rate} requests/s for ${seconds} s (after a 2 s warm-up), keep-alive agent`);
-    await drive(server.port, ca, admissionShots(), rate, 2);
+    console.log(`webhooks bench: HTTPS on 127.0.0.1:${server.port}, open loop at ${rate} requests/s for ${seconds} s (after a 2 s warm-up), keep-alive agent of ${sockets} sockets`);
+    await drive(agent, server.port, ca, admissionShots(), rate, 2);
     const a0 = cpuMs(server.pid);
-    const anchorRes = await drive(server.port, ca, [{ path: '/healthz' }], rate, Math.max(2, seconds / 2));
+    const anchorRes = await drive(agent, server.port, ca, [{ path: '/healthz' }], rate, Math.max(2, seconds / 2));
     const anchorCpu = ((cpuMs(server.pid) - a0) / anchorRes.latenciesMs.length) * 1000;
     const anchor = summary('anchor GET /healthz', anchorRes);
     console.log(`server CPU per /healthz request: ${anchorCpu.toFixed(0)} µs`);
     const cpu0 = cpuMs(server.pid);
-    const res = await drive(server.port, ca, admissionShots(), rate, seconds);
+    const res = await drive(agent, server.port, ca, admissionShots(), rate, seconds);
     const cpuPerReq = ((cpuMs(server.pid) - cpu0) / res.latenciesMs.length) * 1000;
     const adm = summary('admission (mix of 5)', res);
     console.log(`server CPU per admission request: ${cpuPerReq.toFixed(0)} µs (TLS, HTTP, express, the chain); ${((cpuPerReq * rate) / 1e4).toFixed(0)}% of one core at ${rate}/s; load average now ${(await import('node:os')).loadavg()[0]?.toFixed(1)} on ${(await import('node:os')).cpus().length} cores`);
     console.log(await serverHistogram(server.port, ca));
     console.log(`admission / anchor: p50 ×${(adm.p50 / anchor.p50).toFixed(2)}, p99 ×${(adm.p99 / anchor.p99).toFixed(2)}; goal p99 < 5 ms at 1,000/s: ${adm.p99 < 5 ? 'met' : 'not met'}`);
   } finally {
+    agent.destroy();
     await server.stop();
     rmSync(dir, { recursive: true, force: true });
   }
