@@ -100,3 +100,18 @@ export function applyPatch(doc: Json, patch: Patch): E.Either<string, Json> {
   }
   return E.right(cur);
 }
+
+/**
+ * The RFC 7386 merge patch that turns `before` into `after`: changed keys, and null for keys that
+ * are gone. Sending a whole new map as a merge patch would keep the keys it no longer has.
+ */
+export function mergePatchBetween(before: unknown, after: unknown): unknown {
+  if (!isObject(before) || !isObject(after)) return structuredClone(after);
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(before)) if (!Object.prototype.hasOwnProperty.call(after, k)) out[k] = null;
+  for (const [k, v] of Object.entries(after)) {
+    if (JSON.stringify(before[k]) === JSON.stringify(v)) continue;
+    out[k] = Object.prototype.hasOwnProperty.call(before, k) ? mergePatchBetween(before[k], v) : structuredClone(v);
+  }
+  return out;
+}

@@ -2,6 +2,7 @@ import type { Replica } from '../../api/codecs/replica.ts';
 import type { Logger } from '../../api/log.ts';
 import type { ObjectStore } from '../../api/store/port.ts';
 import type { Supervisor } from './supervisor.ts';
+import { mergePatchBetween } from '../../api/store/patch.ts';
 
 /** What the agent knows of the disk holding a replica (the disk manager's view). */
 export interface DiskView {
@@ -35,7 +36,7 @@ export function statusDelta(cur: Readonly<Record<string, unknown>> | undefined, 
     const before = cur?.[k];
     if (v === undefined || v === null) {
       if (before !== undefined) out[k] = null;
-    } else if (JSON.stringify(before) !== JSON.stringify(v)) out[k] = v;
+    } else if (JSON.stringify(before) !== JSON.stringify(v)) out[k] = mergePatchBetween(before, v);
   }
   return Object.keys(out).length === 0 ? undefined : out;
 }

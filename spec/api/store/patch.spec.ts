@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as E from 'fp-ts/Either';
-import { applyPatch } from '../../../api/store/patch.ts';
+import { applyPatch, mergePatchBetween } from '../../../api/store/patch.ts';
 import type { Patch } from '../../../api/store/port.ts';
 
 describe('patches (RFC 6902 and RFC 7386)', () => {
@@ -37,4 +37,21 @@ describe('patches (RFC 6902 and RFC 7386)', () => {
       assert.match(r.left, why);
     });
   }
+});
+
+describe('mergePatchBetween', () => {
+  const cases: Array<[string, unknown, unknown]> = [
+    ['a key that is gone becomes null', { modes: { a: 'RW', b: 'RW' } }, { modes: { a: 'RW' } }],
+    ['nested changes only', { x: { y: { z: 1, w: 2 } }, k: 1 }, { x: { y: { z: 3, w: 2 } }, k: 1 }],
+    ['a map replaced by a scalar', { m: { a: 1 } }, { m: 'flat' }],
+    ['new keys', {}, { a: { b: 1 } }],
+    ['arrays replace whole', { l: [1, 2] }, { l: [1] }],
+  ];
+  for (const [name, before, after] of cases) {
+    it(`${name}: applying the diff gives the target`, () => {
+      const diff = mergePatchBetween(before, after) as Record<string, unknown>;
+      assert.deepEqual(applyPatch(before, { type: 'merge', value: diff }), E.right(after));
+    });
+  }
+  it('names the removed key as null', () => assert.deepEqual(mergePatchBetween({ m: { a: 1, b: 2 } }, { m: { a: 1 } }), { m: { b: null } }));
 });
