@@ -3,6 +3,8 @@ import { PassThrough } from 'node:stream';
 import { describe, it } from 'node:test';
 import { runCommand } from '../../../api/cli/command.ts';
 import { engineCommand } from '../../../engine/controller/command.ts';
+import { startControlServer } from '../../../engine/controller/control-server.ts';
+import { memoryEngine } from './engine-fixture.ts';
 
 async function runEngine(argv: string[]): Promise<{ code: number; stderr: string; stdout: string }> {
   const out = new PassThrough();
@@ -35,4 +37,23 @@ describe('shorthorn engine (flags)', () => {
       assert.match(r.stderr, c.err);
     });
   }
+});
+
+describe('shorthorn engine status --watch', () => {
+  it('redraws the table until interrupted, then exits 0', async () => {
+    const { engine } = await memoryEngine(2);
+    const server = await startControlServer(engine, '127.0.0.1', 0);
+    const out = new PassThrough();
+    const ac = new AbortController();
+    let text = '';
+    out.on('data', (d: Buffer) => {
+      text += d.toString();
+      ac.abort();
+    });
+    const code = await runCommand(engineCommand, ['status', '--control', server.address, '--watch'], { stdout: out, stderr: new PassThrough(), signal: ac.signal }, 'shorthorn engine');
+    assert.equal(code, 0);
+    assert.match(text, /^\u001b\[H\u001b\[2Jvolume v1 {2}size 8Mi {2}2\/2 RW\nREPLICA/);
+    await server.close();
+    await engine.close();
+  });
 });
