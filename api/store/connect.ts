@@ -1,6 +1,6 @@
 import * as k8s from '@kubernetes/client-node';
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { defaultDataDir, devKubeconfigPath } from './dev-paths.ts';
 import { KubeStore } from './kube.ts';
 import type { ObjectStore } from './port.ts';
 
@@ -13,15 +13,7 @@ export interface ConnectOptions {
   readonly namespace?: string;
 }
 
-/** The kubeconfig `shorthorn dev up` writes into its data directory. */
-export function devKubeconfigPath(dataDir: string): string {
-  return resolve(dataDir, 'kubeconfig');
-}
-
-/** The default data directory of `shorthorn dev up`: $SHORTHORN_DATA or ./.shorthorn. */
-export function defaultDataDir(): string {
-  return resolve(process.env.SHORTHORN_DATA ?? '.shorthorn');
-}
+export { devKubeconfigPath, defaultDataDir } from './dev-paths.ts';
 
 /** Picks the kubeconfig: the flag, $SHORTHORN_KUBECONFIG, the dev cluster's, then $KUBECONFIG / ~/.kube/config. */
 export function findKubeconfig(flag?: string): string | undefined {

@@ -1,5 +1,5 @@
 import { parseHostPort, UsageError, type Command } from '../../api/cli/command.ts';
-import { defaultDataDir } from '../../api/store/connect.ts';
+import { defaultDataDir } from '../../api/store/dev-paths.ts';
 import { createLogger } from '../../api/log.ts';
 
 /** `shorthorn dev up`: the whole cluster on this machine, in the foreground until Ctrl-C. */

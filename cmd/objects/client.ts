@@ -1,5 +1,4 @@
 import type { Flags, Invocation } from '../../api/cli/command.ts';
-import { connectStore } from '../../api/store/connect.ts';
 import type { ObjectStore } from '../../api/store/port.ts';
 
 /** Flags every command that talks to the control plane takes. */
@@ -9,8 +8,12 @@ export const CONNECT_FLAGS: Flags = {
   namespace: { type: 'string', short: 'n', help: 'namespace of the Shorthorn objects (default from the kubeconfig, else shorthorn-system)', placeholder: 'NS' },
 };
 
-/** Connects with the invocation's connection flags. */
-export function storeFor(inv: Invocation): Promise<ObjectStore> {
+/**
+ * Connects with the invocation's connection flags. NOTE: client-node takes seconds to load, so it
+ * is imported here, when a command needs the store, not when the command tree is built.
+ */
+export async function storeFor(inv: Invocation): Promise<ObjectStore> {
+  const { connectStore } = await import('../../api/store/connect.ts');
   const s = (k: string) => (typeof inv.values[k] === 'string' ? (inv.values[k] as string) : undefined);
   const kubeconfig = s('kubeconfig');
   const server = s('server');
