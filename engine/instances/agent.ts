@@ -12,7 +12,7 @@ import { defaultReservedBytes, readDiskCapacity } from '../../diskmgr/capacity.t
 import type { ProbeIo } from '../../diskmgr/health.ts';
 import { startDiskMonitor } from '../../diskmgr/monitor.ts';
 import { ensureNode } from '../../diskmgr/report.ts';
-import { newEngineMemory, reconcileEngines } from './engines.ts';
+import { engineName, newEngineMemory, reconcileEngines } from './engines.ts';
 import { reconcileReplicas } from './replicas.ts';
 import { startResyncLoop, type ResyncLoop } from './resync-loop.ts';
 import { ensureClusterSecret } from './secret.ts';
@@ -156,7 +156,14 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
       for (const w of watches) w.stop();
       await loop?.stop();
       await monitor.stop();
-      await supervisor.close(o.stopChildren === true);
+      const stopped = await supervisor.close(o.stopChildren === true);
+      // Say so on the objects: nobody should use the old addresses until the next agent reports new ones.
+      for (const key of stopped) {
+        const [kind, name] = [key.slice(0, key.indexOf('/')), key.slice(key.indexOf('/') + 1)];
+        const patch = { type: 'merge' as const, value: { status: { currentState: 'stopped', pid: null, ...(kind === 'replica' ? { address: null, message: 'its agent stopped it' } : { message: 'its agent stopped it' }) } } };
+        if (kind === 'replica') await opts.store.patch('Replica', name, patch, { subresource: 'status' }).catch(() => undefined);
+        else await opts.store.patch('Engine', engineName(name), patch, { subresource: 'status' }).catch(() => undefined);
+      }
       log.info('agent stopped', { childrenStopped: o.stopChildren === true });
     },
   };

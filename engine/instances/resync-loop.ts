@@ -25,8 +25,10 @@ export function startResyncLoop(pass: () => Promise<void>, opts: { intervalMs: n
     running = (async () => {
       do {
         again = false;
+        const started = Date.now();
         try {
           await pass();
+          if (Date.now() - started > 5000) opts.log.warn(`${opts.name} pass was slow`, { ms: Date.now() - started });
         } catch (e) {
           if (!stopped) opts.log.warn(`${opts.name} pass failed`, { error: e });
         }

@@ -320,12 +320,19 @@ export class Supervisor {
     return this.saving;
   }
 
-  /** Stops supervising. With `stopChildren` the children are ended too; otherwise they keep running for the next agent. */
-  async close(stopChildren: boolean): Promise<void> {
+  /** Stops supervising. With `stopChildren` the children are ended too (their keys are returned); otherwise they keep running for the next agent. */
+  async close(stopChildren: boolean): Promise<string[]> {
     this.closed = true;
     clearInterval(this.liveness);
     await Promise.all([...this.entries.values()].map((e) => e.starting));
-    if (stopChildren) for (const key of [...this.entries.keys()]) await this.stop(key);
+    const stopped: string[] = [];
+    if (stopChildren) {
+      for (const key of [...this.entries.keys()]) {
+        await this.stop(key);
+        stopped.push(key);
+      }
+    }
     await this.save();
+    return stopped;
   }
 }

@@ -67,6 +67,18 @@ describe('volume attach, degrade, heal, detach and delete (fake shorthorn childr
     assert.notEqual(back.status?.address, r.status?.address);
   });
 
+  it('a new replica joins the running engine and a deleted one leaves it (replacement, eviction)', async () => {
+    await createReplica(store, 'v1-r3', { volume: 'v1', node: 'n3', diskPath: cluster.diskPath('n3') });
+    await waitForObject(store, 'Volume', 'v1', (o) => o.status?.replicaModes?.['v1-r3'] === 'RW');
+    await store.delete('Replica', 'v1-r0');
+    const v = await waitForObject(store, 'Volume', 'v1', (o) => o.status?.replicaModes?.['v1-r0'] === undefined);
+    assert.deepEqual(v.status?.replicaModes, { 'v1-r1': 'RW', 'v1-r2': 'RW', 'v1-r3': 'RW' });
+    assert.equal(v.status?.robustness, 'healthy');
+    await waitForGone(store, 'Replica', 'v1-r0');
+    const e = await store.get('Engine', 'v1-e-0');
+    assert.deepEqual(Object.keys(e.spec.replicaAddressMap).sort(), ['v1-r1', 'v1-r2', 'v1-r3']);
+  });
+
   it('detaching stops the engine and deletes its Engine object', async () => {
     const e = await store.get('Engine', 'v1-e-0');
     const pid = e.status?.pid as number;

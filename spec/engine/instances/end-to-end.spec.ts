@@ -91,6 +91,23 @@ describe('end to end with the real replica and engine processes', { timeout: 180
     assert.doesNotMatch(await qemuIo(url, 'read -P 0x3c 8M 1M'), /Pattern verification failed/);
   });
 
+  it('stopping every agent with its children and starting them again brings the volume back with its data', async () => {
+    const enginePid = (await store.get('Engine', 'e2e-e-0')).status?.pid;
+    for (const n of NODES) await cluster.agents.get(n)?.stop({ stopChildren: true });
+    const stopped = await store.get('Engine', 'e2e-e-0');
+    assert.equal(stopped.status?.currentState, 'stopped');
+    assert.ok((await store.list('Replica')).items.every((r) => r.status?.currentState === 'stopped' && r.status?.address === undefined));
+    for (const n of NODES) await cluster.start(n, { startWaitMs: 20_000 });
+    await waitForObject(store, 'Engine', 'e2e-e-0', (e) => e.status?.currentState === 'running' && e.status?.pid !== enginePid, 60_000);
+    const v = await waitForObject(store, 'Volume', 'e2e', (o) => o.status?.state === 'attached' && o.status?.robustness === 'healthy', 60_000);
+    url = v.status?.endpoint?.url ?? '';
+    for (const [pattern, offset] of [['0x5a', '0'], ['0xa5', '4M'], ['0x3c', '8M']] as const) {
+      const out = await qemuIo(url, `read -P ${pattern} ${offset} 1M`);
+      assert.match(out, /read 1048576\/1048576 bytes/);
+      assert.doesNotMatch(out, /Pattern verification failed/);
+    }
+  });
+
   it('detach stops the engine; delete removes every replica directory', async () => {
     const dirs = (await store.list('Replica')).items.map((r) => replicaDataDir(r));
     await store.patch('Volume', 'e2e', { type: 'merge', value: { spec: { nodeID: '' } } });
