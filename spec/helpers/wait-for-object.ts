@@ -5,7 +5,7 @@ import type { ObjectStore, WatchHandle } from '../../api/store/port.ts';
  * Resolves with the first state of `kind`/`name` that satisfies `pred` (checked now and on every
  * watch event), or rejects after `timeoutMs` with the last state seen. No polling, no sleeps.
  */
-export function waitForObject<K extends Kind>(store: ObjectStore, kind: K, name: string, pred: (o: ObjectOf<K>) => boolean, timeoutMs = 10_000): Promise<ObjectOf<K>> {
+export function waitForObject<K extends Kind>(store: ObjectStore, kind: K, name: string, pred: (o: ObjectOf<K>) => boolean, timeoutMs = 30_000): Promise<ObjectOf<K>> {
   return new Promise((resolve, reject) => {
     let last: ObjectOf<K> | undefined;
     let settled = false;
@@ -30,7 +30,7 @@ export function waitForObject<K extends Kind>(store: ObjectStore, kind: K, name:
 }
 
 /** Resolves when `kind`/`name` no longer exists. */
-export function waitForGone(store: ObjectStore, kind: Kind, name: string, timeoutMs = 10_000): Promise<void> {
+export function waitForGone(store: ObjectStore, kind: Kind, name: string, timeoutMs = 30_000): Promise<void> {
   return new Promise((resolve, reject) => {
     let settled = false;
     const finish = (err?: Error) => {
