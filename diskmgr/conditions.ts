@@ -5,6 +5,7 @@ import type { ProbeResult } from './health.ts';
 
 /** Condition types and reasons the disk manager writes (Longhorn's names where it has one). */
 export const DiskCondition = { Ready: 'Ready', Schedulable: 'Schedulable' } as const;
+/** The reasons of the disk conditions. */
 export const DiskReason = {
   Ready: 'DiskReady',
   Unhealthy: 'DiskUnhealthy',

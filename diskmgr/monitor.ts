@@ -20,6 +20,7 @@ export interface DiskState {
   readonly message: string;
 }
 
+/** How the disk monitor runs. */
 export interface DiskMonitorOptions {
   readonly store: ObjectStore;
   readonly node: string;

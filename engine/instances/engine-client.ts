@@ -22,10 +22,12 @@ export const EngineReplicaStatus = t.intersection([
     ]),
   }),
 ]);
+/** One replica as the engine reports it. */
 export type EngineReplicaStatus = t.TypeOf<typeof EngineReplicaStatus>;
 
 /** The engine's status answer. */
 export const EngineControlStatus = t.type({ replicas: t.array(EngineReplicaStatus) });
+/** The engine's status answer. */
 export type EngineControlStatus = t.TypeOf<typeof EngineControlStatus>;
 
 /** A control API call that did not work: unreachable, refused, or an answer we could not read. */

@@ -32,6 +32,7 @@ export function newEngineMemory(): EngineMemory {
   return { attachSeen: new Map(), lastAdd: new Map() };
 }
 
+/** The engine reconciler's pacing. */
 export interface EngineTiming {
   /** How long to wait for every healthy replica before starting an engine with the ones running. */
   readonly startWaitMs: number;

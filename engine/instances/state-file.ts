@@ -23,6 +23,7 @@ export const ChildRecord = t.intersection([
     startedAt: t.string,
   }),
 ]);
+/** One supervised child as recorded on disk. */
 export type ChildRecord = t.TypeOf<typeof ChildRecord>;
 
 const StateFile = t.type({ format: t.literal('shorthorn-agent-children/1'), children: t.array(ChildRecord) });

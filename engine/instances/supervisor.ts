@@ -30,6 +30,7 @@ export interface ChildView {
   readonly restarts: number;
 }
 
+/** How a Supervisor runs its children. */
 export interface SupervisorOptions {
   readonly dataRoot: string;
   readonly host: string;

@@ -9,6 +9,7 @@ import { stamp, statusDelta } from './deps.ts';
 import { computeVolumeStatus } from './volume-state.ts';
 import { startResyncLoop } from './resync-loop.ts';
 
+/** How the volume lifecycle controller runs. */
 export interface VolumeLifecycleOptions {
   readonly store: ObjectStore;
   readonly log: Logger;
