@@ -96,10 +96,12 @@ export function handleDataOut(conn: Connection, frame: Frame): void {
   if (!task.write) return conn.reject(frame.bhs, RejectReason.ProtocolError);
   const fault = task.acceptDataOut(d.ttt, d.dataSn, d.bufferOffset, frame.data.length, d.final);
   if (fault !== undefined) {
-    // ErrorRecoveryLevel 0 cannot recover a broken Data-Out sequence: Reject, then end the session.
+    // RFC 7143 §7.12 / §11.17: Reject the PDU and drop it. At ErrorRecoveryLevel 0 the task cannot
+    // get its data again, so it is dropped too (its later Data-Out is discarded) and the initiator
+    // fails it on the Reject or its own timeout; the connection and the other tasks carry on.
     conn.log.warn('Data-Out out of sequence', { fault, itt: d.itt, ttt: d.ttt, dataSn: d.dataSn, offset: d.bufferOffset });
     conn.reject(frame.bhs, RejectReason.ProtocolError);
-    conn.endAfterFlush();
+    abortTask(conn, task, []);
     return;
   }
   frame.data.copy(task.dataOut, d.bufferOffset);

@@ -59,6 +59,29 @@ describe('real initiators against shorthorn target serve', T, () => {
     assert.ok(copied.subarray(0, image.length).equals(image));
   });
 
+  // libiscsi's protocol suites (the SCSI suites belong to the SCSI layer's conformance run).
+  const suites: Array<{ suite: string; paths: number; tests: number }> = [
+    { suite: 'ALL.iSCSIcmdsn', paths: 1, tests: 2 },
+    { suite: 'ALL.iSCSIdatasn', paths: 1, tests: 1 },
+    { suite: 'ALL.iSCSIResiduals', paths: 1, tests: 10 },
+    { suite: 'ALL.iSCSITMF', paths: 1, tests: 2 },
+    { suite: 'ALL.MultipathIO', paths: 2, tests: 4 },
+  ];
+  for (const c of suites) {
+    it(`iscsi-test-cu ${c.suite} passes all ${c.tests} tests${c.paths > 1 ? ' over two sessions to the target (two paths)' : ''}`, async () => {
+      if (c.suite === 'ALL.MultipathIO') {
+        // NOTE: MultipathIO.CompareAndWrite zeroes LBAs 0–255 with WRITE SAME but then compares LBA 256
+        // too (its loop runs to i <= 255 + 1 blocks), so it only passes where LBA 256 already holds zeros.
+        const z = await run('qemu-io', ['-f', 'raw', '-c', 'write -P 0 128k 512', s.url()]);
+        assert.equal(z.code, 0, z.stderr);
+      }
+      const r = await run('iscsi-test-cu', ['--dataloss', '-t', c.suite, ...Array.from({ length: c.paths }, () => s.url())]);
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      assert.match(r.stdout, new RegExp(`tests\\s+${c.tests}\\s+${c.tests}\\s+${c.tests}\\s+0\\s`), r.stdout);
+      assert.doesNotMatch(r.stdout, /SKIPPED/);
+    });
+  }
+
   it('qemu-io writes patterns and reads them back (4 KiB to 1 MiB, aligned and not)', async () => {
     const cmds = [
       'write -P 0x5a 0 4k', 'read -P 0x5a 0 4k',

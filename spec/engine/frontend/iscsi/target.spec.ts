@@ -138,6 +138,30 @@ describe('iSCSI target over TCP with the test initiator', T, () => {
     ini.destroy();
   });
 
+  const sequenceFaults: Array<{ name: string; dataSn: number; offset: number; ttt?: number }> = [
+    { name: 'a DataSN that does not start at 0', dataSn: 27, offset: 0 },
+    { name: 'a DataSN of 0xffffffff', dataSn: 0xffffffff, offset: 0 },
+    { name: 'an offset out of order', dataSn: 0, offset: 512 },
+    { name: 'a Target Transfer Tag never given out', dataSn: 0, offset: 0, ttt: 0x4242 },
+  ];
+  for (const c of sequenceFaults) {
+    it(`rejects a Data-Out with ${c.name}, drops that task and keeps the connection`, async () => {
+      const ini = await TestInitiator.open(t.portal, { targetName: t.iqn, immediateData: false });
+      const itt = ini.nextItt();
+      const rej = ini.waitFor((p) => p.opcode === Opcode.Reject);
+      ini.send(pdu.scsiCommand({ itt, cmdSn: ini.cmdSn++, cdb: pdu.rw16('write', 0, 2), write: true, final: false, expectedLength: 1024 }));
+      ini.send(pdu.dataOut({ itt, ttt: c.ttt, final: false, dataSn: c.dataSn, offset: c.offset, data: Buffer.alloc(512, 1) }));
+      const r = await rej;
+      assert.equal(r.bhs[2], RejectReason.ProtocolError);
+      assert.equal(r.data.readUInt32BE(16), itt);
+      // Later Data-Out for the dropped task is discarded; the session carries on.
+      ini.send(pdu.dataOut({ itt, final: true, dataSn: 1, offset: 512, data: Buffer.alloc(512, 1) }));
+      assert.equal((await ini.ping(Buffer.from('alive'))).toString(), 'alive');
+      assert.ok(!ini.unsolicited.some((p) => p.itt === itt && p.opcode === Opcode.ScsiResponse));
+      ini.destroy();
+    });
+  }
+
   it('rejects a data segment beyond MaxRecvDataSegmentLength and closes the connection', async () => {
     const ini = await TestInitiator.open(t.portal, { targetName: t.iqn });
     const rej = ini.waitFor((p) => p.opcode === Opcode.Reject);
