@@ -79,6 +79,19 @@ describe('volume attach, degrade, heal, detach and delete (fake shorthorn childr
     assert.deepEqual(Object.keys(e.spec.replicaAddressMap).sort(), ['v1-r1', 'v1-r2', 'v1-r3']);
   });
 
+  it('detaching and at once attaching to another node: the first engine stops before the second starts', async () => {
+    const before = await store.get('Engine', 'v1-e-0');
+    await store.patch('Volume', 'v1', { type: 'merge', value: { spec: { nodeID: '' } } });
+    await store.patch('Volume', 'v1', { type: 'merge', value: { spec: { nodeID: 'n2' } } });
+    const v = await waitForObject(store, 'Volume', 'v1', (o) => o.status?.state === 'attached' && o.status?.currentNodeID === 'n2');
+    const port = Number(v.status?.endpoint?.portal?.split(':')[1]);
+    const [lo, hi] = cluster.portRangeOf('n2');
+    assert.ok(port >= lo && port <= hi, `portal ${v.status?.endpoint?.portal} is in n2's range`);
+    const st = await readProcStat(before.status?.pid as number);
+    assert.ok(st === undefined || st.state === 'Z', 'the engine on n1 was stopped');
+    assert.equal((await store.get('Engine', 'v1-e-0')).spec.nodeID, 'n2');
+  });
+
   it('detaching stops the engine and deletes its Engine object', async () => {
     const e = await store.get('Engine', 'v1-e-0');
     const pid = e.status?.pid as number;
