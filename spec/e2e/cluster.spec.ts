@@ -69,6 +69,9 @@ describe('a new user on one machine: dev up → volume → iSCSI → failures �
   });
 
   let url = '';
+  /** Robustness values the volume went through since the replica was killed (watched, not polled). */
+  const robustnessSeen: string[] = [];
+  let robustnessWatch: ReturnType<ObjectStore['watch']> | undefined;
   const first = pattern(1, 16 * MiB);
   const second = pattern(2, 16 * MiB);
   const files = { first: join(data, 'first.img'), second: join(data, 'second.img'), back: join(data, 'back.img') };
@@ -94,24 +97,31 @@ describe('a new user on one machine: dev up → volume → iSCSI → failures �
     assert.equal(w1.code, 0, w1.stderr);
     const victim = (await store.list('Replica')).items.find((r) => r.spec.volumeName === 'e2e' && r.spec.nodeID === 'node3');
     assert.ok(victim?.status?.pid, 'the replica reports its pid');
+    const rv = (await volume()).metadata.resourceVersion;
+    robustnessWatch = store.watch('Volume', { resourceVersion: rv }, (e) => {
+      if (e.type !== 'BOOKMARK' && e.object.metadata.name === 'e2e' && e.object.status?.robustness) robustnessSeen.push(e.object.status.robustness);
+    });
+    robustnessWatch.done.catch(() => undefined);
     // The second region goes in with qemu-io while the replica dies under it.
     const writing = run('qemu-io', ['-f', 'raw', '-c', `write -P 0x5a ${64 * MiB} ${32 * MiB}`, url], { timeoutMs: 120_000 });
     process.kill(victim.status.pid as number, 'SIGKILL');
     const w2 = await writing;
     assert.equal(w2.code, 0, `writes failed while a replica died: ${w2.stderr}`);
     assert.doesNotMatch(w2.stdout, /error|failed/i);
-    const w3 = await run('qemu-img', ['convert', '-n', '-f', 'raw', '-O', 'raw', '--target-image-opts', files.second, `driver=raw,offset=${128 * MiB},size=${16 * MiB},file.driver=iscsi,file.transport=tcp,file.portal=${new URL(url).host},file.target=iqn.2026-11.io.shorthorn:e2e,file.lun=0`], { timeoutMs: 120_000 });
+    const w3 = await run('qemu-img', ['convert', '-n', '-f', 'raw', '--target-image-opts', files.second, `driver=raw,offset=${128 * MiB},size=${16 * MiB},file.driver=iscsi,file.transport=tcp,file.portal=${new URL(url).host},file.target=iqn.2026-11.io.shorthorn:e2e,file.lun=0`], { timeoutMs: 120_000 });
     assert.equal(w3.code, 0, w3.stderr);
   });
 
   it('shows the volume degraded, then healthy again without help', async () => {
-    await until('degraded', 30_000, async () => ((await volume()).status?.robustness === 'degraded' ? true : undefined));
+    await until('degraded', 30_000, async () => (robustnessSeen.includes('degraded') ? true : undefined));
     const healed = await until('healthy with 3 RW replicas', 180_000, async () => {
       const v: Volume = await volume();
       const rw = Object.values(v.status?.replicaModes ?? {}).filter((m) => m === 'RW').length;
       return v.status?.robustness === 'healthy' && rw === 3 ? v : undefined;
     });
     assert.equal(healed.status?.state, 'attached');
+    robustnessWatch?.stop();
+    assert.ok(healed.status?.lastDegradedAt, 'the status records when it was degraded');
   });
 
   it('keeps replicas serving when the agent of their node is SIGKILLed and started again', async () => {
@@ -133,13 +143,17 @@ describe('a new user on one machine: dev up → volume → iSCSI → failures �
 
   it('stops the whole cluster and starts it again: the volume, its placement and its data are there', async () => {
     const placement = (await store.list('Replica')).items.filter((r) => r.spec.volumeName === 'e2e').map((r) => `${r.spec.nodeID}/${r.spec.diskID}`).sort();
+    const oldEngine = (await store.list('Engine')).items.find((e) => e.spec.volumeName === 'e2e')?.status?.pid;
+    assert.ok(oldEngine, 'the engine reports its pid');
     await stopCluster();
+    assert.throws(() => process.kill(oldEngine, 0), 'a clean stop ends the engine');
     await startCluster();
     const again = (await store.list('Replica')).items.filter((r) => r.spec.volumeName === 'e2e').map((r) => `${r.spec.nodeID}/${r.spec.diskID}`).sort();
     assert.deepEqual(again, placement);
-    const v = await until('attached again', 120_000, async () => {
+    const v = await until('attached again, served by a new engine', 120_000, async () => {
       const x = await volume();
-      return x.status?.state === 'attached' && x.status.endpoint?.url ? x : undefined;
+      const eng = (await store.list('Engine')).items.find((e) => e.spec.volumeName === 'e2e');
+      return x.status?.state === 'attached' && x.status.endpoint?.url && eng?.status?.pid !== undefined && eng.status.pid !== oldEngine ? x : undefined;
     });
     url = v.status?.endpoint?.url as string;
     const read = await run('qemu-img', ['convert', '-f', 'raw', '-O', 'raw', url, files.back], { timeoutMs: 120_000 });
@@ -174,6 +188,8 @@ describe('a new user on one machine: dev up → volume → iSCSI → failures �
       const rw = Object.values(e.object.status?.replicaModes ?? {}).filter((m) => m === 'RW').length;
       lowest = Math.min(lowest, rw);
     });
+    watch.done.catch(() => undefined);
+    try {
     const refused = await shorthorn(['node', 'disk', 'remove', 'node2', disk], env);
     assert.notEqual(refused.code, 0, 'a disk that holds a replica and allows scheduling cannot be removed');
     const ev = await shorthorn(['node', 'disk', 'update', 'node2', disk, '--scheduling', 'disable', '--evict', 'enable'], env);
@@ -189,7 +205,9 @@ describe('a new user on one machine: dev up → volume → iSCSI → failures �
       return r.code === 0 ? r : undefined;
     });
     assert.match(rm.stdout, new RegExp(`disk ${disk} removed`));
-    watch.stop();
+    } finally {
+      watch.stop();
+    }
     assert.equal(lowest, 3, 'the volume never had fewer than 3 RW replicas');
     const read = await run('qemu-io', ['-f', 'raw', '-c', `read -P 0x5a ${64 * MiB} ${32 * MiB}`, url], { timeoutMs: 60_000 });
     assert.equal(read.code, 0, read.stderr);
