@@ -196,7 +196,7 @@ function record(table: string[], scale: number, rounds: number): void {
     '',
     `\`npm run bench -- iscsi${scale > 1 ? ` --scale ${scale}` : ''}${rounds !== 3 ? ` --rounds ${rounds}` : ''}\`: Debian's tgtd 1.0.85 (file backing store, its default 16 I/O threads) and`,
     '`shorthorn target serve`, each on an identical 256 MiB file in the page cache, both driven by',
-    '`qemu-img bench` (libiscsi inside QEMU) over 127.0.0.1 on the same 2 shared cores. Sequential offsets;',
+    '`qemu-img bench` (libiscsi inside QEMU) over 127.0.0.1 on the same 2 shared cores, sequential offsets.',
     `Each figure is the best of ${rounds} runs, alternating the two targets (the machine is shared with other work);`,
     'ratio = Shorthorn IOPS / tgt IOPS (≥ 1.0 is the goal for a single file).',
     '',

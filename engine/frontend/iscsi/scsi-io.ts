@@ -5,6 +5,7 @@ import type { Frame } from './pdu/frame-decoder.ts';
 import { NO_TAG, RejectReason } from './pdu/opcodes.ts';
 import { ScsiStatus, type Nexus, type ScsiCommand, type ScsiResult } from './scsi/logical-unit.ts';
 import type { Connection } from './connection.ts';
+import type { Session } from './session.ts';
 import { ScsiTask } from './task.ts';
 
 /**
@@ -16,6 +17,8 @@ import { ScsiTask } from './task.ts';
 
 /** The largest write we buffer for one command; larger ones are refused with sense. */
 export const MAX_WRITE_BYTES = 64 * 1024 * 1024;
+/** Write data a session may hold at once (buffers of commands not yet answered). */
+export const WRITE_BUDGET_BYTES = 256 * 1024 * 1024;
 
 /** Fixed-format sense ILLEGAL REQUEST / INVALID FIELD IN CDB (SPC-4 §4.5.3), for writes we cannot take. */
 const SENSE_INVALID_FIELD = (() => {
@@ -52,6 +55,18 @@ export function handleScsiCommand(conn: Connection, frame: Frame): void {
     task.unsolicitedOpen = false;
     session.tasks.set(task.itt, task);
     return sendResult(conn, task, { status: ScsiStatus.CheckCondition, sense: SENSE_INVALID_FIELD });
+  }
+  if (pdu.write && session.writeBytes + pdu.expectedLength > WRITE_BUDGET_BYTES) {
+    // Memory backpressure: write buffers are allocated when the command arrives, so past the
+    // budget the command is answered TASK SET FULL (SAM-5 §5.3) and the initiator retries later.
+    task.delivered = true;
+    task.unsolicitedOpen = false;
+    session.tasks.set(task.itt, task);
+    return sendResult(conn, task, { status: ScsiStatus.TaskSetFull });
+  }
+  if (pdu.write) {
+    session.writeBytes += pdu.expectedLength;
+    task.heldBytes = pdu.expectedLength;
   }
   if (imm > 0) frame.data.copy(task.dataOut, 0, 0, Math.min(imm, task.expectedLength));
   task.setImmediateLength(Math.min(imm, task.expectedLength));
@@ -130,6 +145,7 @@ async function run(conn: Connection, task: ScsiTask): Promise<void> {
   }
   task.state = 'done';
   if (session.tasks.get(task.itt) === task) session.tasks.delete(task.itt);
+  releaseBytes(session, task);
   if (task.aborted || conn.state === 'closed') return;
   sendResult(conn, task, result);
 }
@@ -168,11 +184,17 @@ const SENSE_HARDWARE_ERROR = (() => {
   return b;
 })();
 
+function releaseBytes(session: Session, task: ScsiTask): void {
+  session.writeBytes -= task.heldBytes;
+  task.heldBytes = 0;
+}
+
 /** Sends the outcome of a task: Data-In PDUs and/or a SCSI Response. */
 export function sendResult(conn: Connection, task: ScsiTask, r: ScsiResult): void {
   const session = conn.session;
   if (session === undefined) return;
   if (session.tasks.get(task.itt) === task) session.tasks.delete(task.itt);
+  releaseBytes(session, task);
   const data = r.dataIn;
   const have = data === undefined ? 0 : data.length;
   const want = task.read ? task.expectedLength : 0;
@@ -248,6 +270,7 @@ export async function abortSessionTasks(conn: Connection, lun: number | undefine
 export function abortTask(conn: Connection, task: ScsiTask, waits: Promise<void>[]): void {
   const session = conn.session;
   task.abortNow();
+  if (session !== undefined) releaseBytes(session, task);
   if (task.finished !== undefined) waits.push(task.finished);
   else task.state = 'done';
   if (session !== undefined && session.tasks.get(task.itt) === task && task.finished === undefined) session.tasks.delete(task.itt);

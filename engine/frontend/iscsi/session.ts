@@ -24,6 +24,8 @@ export class Session {
   expCmdSn: number;
   private maxCmdSn: number;
   private readonly depth: number;
+  /** Write buffer bytes held by unanswered commands (memory backpressure). */
+  writeBytes = 0;
   /** Tasks by Initiator Task Tag. */
   readonly tasks = new Map<number, ScsiTask>();
   private readonly held = new Map<number, () => void>();

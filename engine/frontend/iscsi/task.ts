@@ -39,6 +39,8 @@ export class ScsiTask {
   /** Delivered in CmdSN order (immediate commands are delivered at once). */
   delivered = false;
   aborted = false;
+  /** Bytes of the session's write budget this task holds (see scsi-io.ts WRITE_BUDGET_BYTES). */
+  heldBytes = 0;
   /** Created on first use: most tasks never look at their signal, and an AbortController per I/O shows in profiles. */
   private controller: AbortController | undefined;
   /** Unsolicited data still expected (the command had F=0). */

@@ -162,6 +162,24 @@ describe('iSCSI target over TCP with the test initiator', T, () => {
     });
   }
 
+  it('refuses a write larger than 64 MiB with sense, and answers TASK SET FULL past the 256 MiB write budget', async () => {
+    const ini = await TestInitiator.open(t.portal, { targetName: t.iqn, initialR2T: true, immediateData: false });
+    const big = ini.nextItt();
+    const bigResp = ini.waitFor((p) => p.itt === big && p.opcode === Opcode.ScsiResponse);
+    ini.send(pdu.scsiCommand({ itt: big, cmdSn: ini.cmdSn++, cdb: pdu.rw16('write', 0, 1), write: true, expectedLength: 64 * 1024 * 1024 + 512 }));
+    assert.equal((await bigResp).bhs[3], 0x02);
+    const MiB63 = 63 * 1024 * 1024;
+    const r2ts = [0, 1, 2, 3].map(() => ini.nextItt());
+    const waits = r2ts.map((itt) => ini.waitFor((p) => p.itt === itt && p.opcode === Opcode.R2T));
+    for (const itt of r2ts) ini.send(pdu.scsiCommand({ itt, cmdSn: ini.cmdSn++, cdb: pdu.rw16('write', 0, MiB63 / 512), write: true, expectedLength: MiB63 }));
+    await Promise.all(waits);
+    const full = ini.nextItt();
+    const fullResp = ini.waitFor((p) => p.itt === full && p.opcode === Opcode.ScsiResponse);
+    ini.send(pdu.scsiCommand({ itt: full, cmdSn: ini.cmdSn++, cdb: pdu.rw16('write', 0, MiB63 / 512), write: true, expectedLength: MiB63 }));
+    assert.equal((await fullResp).bhs[3], 0x28);
+    ini.destroy();
+  });
+
   it('rejects a data segment beyond MaxRecvDataSegmentLength and closes the connection', async () => {
     const ini = await TestInitiator.open(t.portal, { targetName: t.iqn });
     const rej = ini.waitFor((p) => p.opcode === Opcode.Reject);
