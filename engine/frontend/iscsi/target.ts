@@ -25,16 +25,11 @@ export interface TargetTuning {
 const PORTAL_GROUP_TAG = 1;
 const DEFAULT_QUEUE_DEPTH = 128;
 
-/** The SCSI layer's entry (engine/frontend/iscsi/scsi/index.ts), loaded when the target starts. */
-interface ScsiModule {
-  createBlockLogicalUnit(o: { device: IscsiTargetOptions['device']; volume: string; log: IscsiTargetOptions['log'] }): LogicalUnit;
-}
-
 async function defaultLogicalUnit(opts: IscsiTargetOptions): Promise<LogicalUnit> {
-  // NOTE: a computed specifier, so this file typechecks while the SCSI layer is being written.
-  const spec = './scsi/index.ts';
-  const mod = (await import(spec)) as ScsiModule;
-  return mod.createBlockLogicalUnit({ device: opts.device, volume: opts.volume, log: opts.log.with({ component: 'scsi' }) });
+  // The SCSI layer (SPC-4/SBC-3 on LUN 0), loaded when a target starts; it subscribes to
+  // device.onResize itself, so a volume resize reaches the unit as a capacity-changed unit attention.
+  const { createBlockLogicalUnit } = await import('./scsi/index.ts');
+  return createBlockLogicalUnit({ device: opts.device, volume: opts.volume, log: opts.log.with({ component: 'scsi' }) });
 }
 
 /** Starts the iSCSI target and resolves once it listens. */
