@@ -183,7 +183,8 @@ export async function run(args: string[]): Promise<void> {
     }
     record(lines, scale, rounds);
   } finally {
-    for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
+    // NOTE: tgtd -f ignores SIGTERM while it has a target; SIGKILL is the only sure stop.
+    for (const c of children) if (c.exitCode === null) c.kill(c.spawnfile === 'tgtd' ? 'SIGKILL' : 'SIGTERM');
     rmSync(dir, { recursive: true, force: true });
   }
 }
