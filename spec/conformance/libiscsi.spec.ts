@@ -24,10 +24,6 @@ const KNOWN_FAILURES: ReadonlyMap<string, string> = new Map([
     'GetLBAStatus.UnmapSingle',
     'libiscsi test bug: asks GET LBA STATUS for LBA i+1 and expects the first descriptor to start at i+LBPPB; SBC-3 §5.7 says it starts at the requested LBA, so only targets with 512-byte physical blocks pass (ours are 4 KiB: LBPPBE 3)',
   ],
-  [
-    'iSCSIdatasn.iSCSIDataSnInvalid',
-    'protocol side (engine/frontend/iscsi, not the SCSI layer): after a bad DataSN the target ends the session, and libiscsi replays the next write with immediate data on a new session, so one of the four cases ends in GOOD; see "Protocol-side failures"',
-  ],
 ]);
 
 const RUN_TIMEOUT_MS = 240_000;
