@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- extender [nodes=5000] [volumes=20000] [requests=400]`: a 5,000-node graph
+ * `npm run bench -- extender [nodes=5000] [volumes=20000] [requests=400] [form]`: a 5,000-node graph
  * with 20,000 three-replica volumes, the extender app served on 127.0.0.1, and pods with 1–3
  * volumes sent through POST /filter and /prioritize end to end over HTTP (keep-alive, as
  * kube-scheduler does), in both request forms. Prints p50/p99 per verb and form.
@@ -89,7 +89,7 @@ if (!isMainThread && (workerData as { role?: string } | null)?.role === 'extende
   await serve(w.nodes, w.volumes);
 }
 
-/** Runs the bench; args: [nodes=5000] [volumes=20000] [requests=400]. */
+/** Runs the bench; args: [nodes=5000] [volumes=20000] [requests=400] [NodeNames|Nodes: one form only]. */
 export async function run(args: string[]): Promise<void> {
   const nodeCount = Number(args[0] ?? 5000);
   const volumeCount = Number(args[1] ?? 20000);
@@ -117,7 +117,8 @@ export async function run(args: string[]): Promise<void> {
     { name: 'NodeNames', body: (i) => JSON.stringify({ Pod: pod(i), NodeNames: names, Nodes: null }), count: requests },
     { name: 'Nodes', body: (i) => JSON.stringify({ Pod: pod(i), Nodes: nodeList, NodeNames: null }), count: Math.max(20, Math.floor(requests / 4)) },
   ];
-  for (const form of forms) {
+  const only = args[3];
+  for (const form of forms.filter((f) => only === undefined || f.name === only)) {
     for (const verb of ['filter', 'prioritize']) {
       const times: number[] = [];
       const warm = 20;
