@@ -50,13 +50,25 @@ function locate(context: t.Context): { path: string; rule: t.Decoder<unknown, un
   return { path: keys.join('.'), rule };
 }
 
+/**
+ * The rule a codec stands for, in words: structural codecs (objects, lists, maps) are named by
+ * what they are, not by their whole shape, which would bury the message.
+ */
+function ruleName(rule: t.Decoder<unknown, unknown>): string {
+  if (rule instanceof t.InterfaceType || rule instanceof t.PartialType || rule instanceof t.IntersectionType || rule instanceof t.ExactType) return 'an object';
+  if (rule instanceof t.DictionaryType) return 'a map of names to values';
+  if (rule instanceof t.ArrayType) return rule.type instanceof t.StringType ? 'a list of strings' : 'a list';
+  return rule.name;
+}
+
 /** The missing or mistyped values of an io-ts decode, as user-facing problems (one per path). */
 export function describeErrors(errors: t.Errors): InputError {
   const seen = new Map<string, InputProblem>();
   for (const err of errors) {
     const { path, rule } = locate(err.context);
     if (seen.has(path)) continue;
-    const message = err.message ?? (err.value === undefined ? `required (${rule.name})` : `expected ${rule.name}, got ${show(err.value)}`);
+    const name = ruleName(rule);
+    const message = err.message ?? (err.value === undefined ? (name === 'an object' ? 'required' : `required (${name})`) : `expected ${name}, got ${show(err.value)}`);
     seen.set(path, { path, message });
   }
   return { _tag: 'InputError', problems: [...seen.values()] };

@@ -20,7 +20,7 @@ describe('decoding errors name the path and the rule', () => {
     ['unknown dataLocality', { ...v, spec: { ...v.spec, dataLocality: 'near' } }, 'spec.dataLocality: expected one of disabled, best-effort, strict-local, got "near"'],
     ['a size that is not a quantity', { ...v, spec: { ...v.spec, size: '10GB' } }, 'spec.size: expected a size such as 10Gi, 500M or a byte count, got "10GB"'],
     ['missing spec.size', { ...v, spec: { ...v.spec, size: undefined } }, 'spec.size: required (a size such as 10Gi, 500M or a byte count)'],
-    ['a selector that is not a list', { ...v, spec: { ...v.spec, nodeSelector: 'ssd' } }, 'spec.nodeSelector: expected Array<string>, got "ssd"'],
+    ['a selector that is not a list', { ...v, spec: { ...v.spec, nodeSelector: 'ssd' } }, 'spec.nodeSelector: expected a list of strings, got "ssd"'],
     ['a selector entry that is not a string', { ...v, spec: { ...v.spec, diskSelector: ['ssd', 7] } }, 'spec.diskSelector.1: expected string, got 7'],
     ['wrong kind', { ...v, kind: 'Replica' }, 'kind: expected "Volume", got "Replica"'],
   ];

@@ -40,7 +40,7 @@ describe('webhooks app: real AdmissionReview fixtures', { timeout: 60_000 }, () 
     const store = emptyStore();
     const r = await post(createApp({ store }), '/validate', fixture('volume-create'));
     assert.equal(r.allowed, false);
-    assert.deepEqual(r.status, { code: 422, reason: 'Invalid', message: 'spec.numberOfReplicas: required (an integer from 1 to 20); spec.dataLocality: required (one of disabled, best-effort, strict-local); spec.accessMode: required (one of rwo, rwop, rwx); spec.frontend: required (one of blockdev, iscsi); spec.nodeSelector: expected Array<string>, got null' });
+    assert.deepEqual(r.status, { code: 422, reason: 'Invalid', message: 'spec.numberOfReplicas: required (an integer from 1 to 20); spec.dataLocality: required (one of disabled, best-effort, strict-local); spec.accessMode: required (one of rwo, rwop, rwx); spec.frontend: required (one of blockdev, iscsi); spec.nodeSelector: expected a list of strings, got null' });
     store.close();
   });
 
