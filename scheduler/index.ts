@@ -1,5 +1,5 @@
 import type { Command } from '../api/cli/command.ts';
-import { CONNECT_FLAGS } from './cli/flags.ts';
+import { CONNECT_FLAGS } from '../api/cli/connect.ts';
 
 export type { PlacementService, PlacementServiceOptions } from './service.ts';
 

@@ -1,6 +1,6 @@
 import { UsageError, type Command, type Invocation } from '../../api/cli/command.ts';
 import type { Volume } from '../../api/codecs/volume.ts';
-import { CONNECT_FLAGS, storeFor } from './client.ts';
+import { CONNECT_FLAGS, storeFor } from '../../api/cli/connect.ts';
 import { waitFor } from './wait.ts';
 
 function durationMs(flag: string, v: unknown, dflt: number): number {

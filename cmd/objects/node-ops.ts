@@ -1,7 +1,7 @@
 import * as E from 'fp-ts/Either';
 import { UsageError, type Command, type Invocation } from '../../api/cli/command.ts';
 import { parseBytes } from '../../api/quantity.ts';
-import { CONNECT_FLAGS, storeFor } from './client.ts';
+import { CONNECT_FLAGS, storeFor } from '../../api/cli/connect.ts';
 
 function positional(inv: Invocation, i: number, what: string): string {
   const v = inv.positionals[i];

@@ -2,7 +2,7 @@ import { UsageError, type Command, type Invocation } from '../../api/cli/command
 import { API_VERSION, LABEL_ZONE } from '../../api/codecs/meta.ts';
 import type { Node } from '../../api/codecs/node.ts';
 import { humanBytes } from '../../api/quantity.ts';
-import { CONNECT_FLAGS, storeFor } from './client.ts';
+import { CONNECT_FLAGS, storeFor } from '../../api/cli/connect.ts';
 import { OUTPUT_FLAG, outputFormat, print } from './output.ts';
 
 function cond(conds: ReadonlyArray<{ type: string; status: string }> | undefined, type: string): string {

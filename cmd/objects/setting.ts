@@ -3,7 +3,7 @@ import { CommandError, UsageError, type Command, type Invocation } from '../../a
 import { API_VERSION } from '../../api/codecs/meta.ts';
 import { isStoreError } from '../../api/store/errors.ts';
 import { isSettingName, parseSettingValue, SETTINGS, type SettingName } from '../../api/settings.ts';
-import { CONNECT_FLAGS, storeFor } from './client.ts';
+import { CONNECT_FLAGS, storeFor } from '../../api/cli/connect.ts';
 import { OUTPUT_FLAG, outputFormat, print } from './output.ts';
 
 interface SettingView {

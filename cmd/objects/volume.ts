@@ -4,7 +4,7 @@ import { API_VERSION } from '../../api/codecs/meta.ts';
 import type { Volume } from '../../api/codecs/volume.ts';
 import type { Replica } from '../../api/codecs/replica.ts';
 import { parseBytes } from '../../api/quantity.ts';
-import { CONNECT_FLAGS, storeFor } from './client.ts';
+import { CONNECT_FLAGS, storeFor } from '../../api/cli/connect.ts';
 import { age, OUTPUT_FLAG, outputFormat, print, table } from './output.ts';
 
 /**

@@ -1,16 +1,8 @@
 import type { Invocation } from '../../api/cli/command.ts';
-import { connectStore, findKubeconfig, kubeConfigForServer } from '../../api/store/connect.ts';
+import { findKubeconfig, kubeConfigForServer } from '../../api/store/connect.ts';
 import type { KubeVolumeView } from '../extender/resolver.ts';
-import type { ObjectStore } from '../../api/store/port.ts';
 
-/** Connects with the invocation's connection flags. */
-export function storeFor(inv: Invocation): Promise<ObjectStore> {
-  const s = (k: string) => (typeof inv.values[k] === 'string' ? (inv.values[k] as string) : undefined);
-  const kubeconfig = s('kubeconfig');
-  const server = s('server');
-  const namespace = s('namespace');
-  return connectStore({ ...(kubeconfig ? { kubeconfig } : {}), ...(server ? { server } : {}), ...(namespace ? { namespace } : {}) });
-}
+export { storeFor } from '../../api/cli/connect.ts';
 
 /** The PVC/PV/StorageClass view of the cluster the invocation points at (the extender's read port). */
 export async function kubeViewFor(inv: Invocation): Promise<KubeVolumeView> {

@@ -1,5 +1,5 @@
-import type { Flags, Invocation } from '../../api/cli/command.ts';
-import type { ObjectStore } from '../../api/store/port.ts';
+import type { ObjectStore } from '../store/port.ts';
+import type { Flags, Invocation } from './command.ts';
 
 /** Flags every command that talks to the control plane takes. */
 export const CONNECT_FLAGS: Flags = {
@@ -13,7 +13,7 @@ export const CONNECT_FLAGS: Flags = {
  * is imported here, when a command needs the store, not when the command tree is built.
  */
 export async function storeFor(inv: Invocation): Promise<ObjectStore> {
-  const { connectStore } = await import('../../api/store/connect.ts');
+  const { connectStore } = await import('../store/connect.ts');
   const s = (k: string) => (typeof inv.values[k] === 'string' ? (inv.values[k] as string) : undefined);
   const kubeconfig = s('kubeconfig');
   const server = s('server');
