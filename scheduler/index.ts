@@ -9,6 +9,19 @@ export async function startPlacement(opts: import('./service.ts').PlacementServi
   return startPlacementService(opts);
 }
 
+/** The flags of `shorthorn placement serve` (also taken by `shorthorn manager`). */
+export const SERVE_FLAGS = {
+  ...CONNECT_FLAGS,
+  'extender-listen': { type: 'string', help: 'serve the scheduler extender on HOST:PORT', placeholder: 'HOST:PORT' },
+  'tls-cert': { type: 'string', help: 'PEM certificate for the extender (HTTPS)', placeholder: 'FILE' },
+  'tls-key': { type: 'string', help: 'PEM private key for the extender (HTTPS)', placeholder: 'FILE' },
+} as const;
+
+/** Runs the placement controller (and extender) until the invocation is aborted: the body of `placement serve`. */
+export async function runPlacementServe(inv: import('../api/cli/command.ts').Invocation): Promise<number> {
+  return (await import('./cli/serve.ts')).runServe(inv);
+}
+
 const OUTPUT = { output: { type: 'string', short: 'o', help: 'output format: text or json', default: 'text', placeholder: 'FORMAT' } } as const;
 
 /** The `shorthorn` subcommands this part owns. */
@@ -34,13 +47,8 @@ export const commands: readonly Command[] = [
       {
         name: 'serve',
         summary: 'Run the placement controller and the kube-scheduler extender',
-        flags: {
-          ...CONNECT_FLAGS,
-          'extender-listen': { type: 'string', help: 'serve the scheduler extender on HOST:PORT', placeholder: 'HOST:PORT' },
-          'tls-cert': { type: 'string', help: 'PEM certificate for the extender (HTTPS)', placeholder: 'FILE' },
-          'tls-key': { type: 'string', help: 'PEM private key for the extender (HTTPS)', placeholder: 'FILE' },
-        },
-        run: async (inv) => (await import('./cli/serve.ts')).runServe(inv),
+        flags: SERVE_FLAGS,
+        run: runPlacementServe,
       },
     ],
   },
