@@ -28,7 +28,11 @@ interface Exact {
   readonly scale: number;
 }
 
+/** Longer than any real quantity: refused before the digits reach BigInt (a slow-request guard). */
+const MAX_QUANTITY_LENGTH = 64;
+
 function parseExact(input: string): E.Either<string, Exact> {
+  if (input.length > MAX_QUANTITY_LENGTH) return E.left(`a quantity of ${input.length} characters is not a size (at most ${MAX_QUANTITY_LENGTH})`);
   const m = QUANTITY_RE.exec(input.trim() === input ? input : '\0');
   if (m === null) return E.left(`"${input}" is not a quantity (expected digits with an optional suffix such as Ki, Mi, Gi, Ti, k, M, G, T)`);
   const [, sign = '', digits = '', suffix, exponent] = m;
