@@ -174,6 +174,27 @@ export function storeContract(label: string, fixture: () => StoreFixture): void 
       await assert.rejects(old.done, (e: unknown) => isStoreError(e, 'Gone'));
     });
 
+    it('sends BOOKMARK events with the latest resourceVersion when asked, and none otherwise', async () => {
+      const latest = (await store.list('Volume')).resourceVersion;
+      const plain: string[] = [];
+      const quiet = store.watch('Volume', { resourceVersion: latest }, (e) => plain.push(e.type));
+      const bookmark = await new Promise<string>((resolve, reject) => {
+        // The store's bookmark timer does not keep a process alive; this bounded guard does.
+        const guard = setTimeout(() => reject(new Error('no BOOKMARK within 5 s')), 5000);
+        const h = store.watch('Volume', { resourceVersion: latest, allowBookmarks: true }, (e) => {
+          if (e.type === 'BOOKMARK') {
+            clearTimeout(guard);
+            h.stop();
+            resolve(e.resourceVersion);
+          }
+        });
+        h.done.catch(reject);
+      });
+      quiet.stop();
+      assert.equal(bookmark, latest);
+      assert.deepEqual(plain, [], 'no event without allowBookmarks while nothing changes');
+    });
+
     it('loses no update under concurrent read-modify-write writers', async () => {
       await store.create('Volume', volume('cc', {}, { annotations: { n: '0' } }));
       const bump = async () => {
