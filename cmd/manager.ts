@@ -5,8 +5,8 @@ import { runPlacementServe, SERVE_FLAGS } from '../scheduler/index.ts';
 /**
  * `shorthorn manager`: the cluster-level controllers in one process, what the placement Deployment
  * runs in Kubernetes (as `dev up` runs them on one machine): the placement controller with the
- * kube-scheduler extender, and the volume lifecycle controller (state, robustness, endpoint,
- * deletion). One replica (Recreate): there is no leader election yet.
+ * kube-scheduler extender, the volume lifecycle controller (state, robustness, endpoint,
+ * deletion), and node liveness (agentState from the agents' heartbeats). One replica (Recreate): there is no leader election yet.
  */
 export const managerCommand: Command = {
   name: 'manager',
@@ -14,12 +14,14 @@ export const managerCommand: Command = {
   flags: SERVE_FLAGS,
   run: async (inv) => {
     const { createLogger } = await import('../api/log.ts');
-    const { startVolumeLifecycle } = await import('../engine/instances/index.ts');
+    const { startNodeLiveness, startVolumeLifecycle } = await import('../engine/instances/index.ts');
     const store = await storeFor(inv);
     const lifecycle = startVolumeLifecycle({ store, log: createLogger('volume-lifecycle') });
+    const liveness = startNodeLiveness({ store, log: createLogger('node-liveness') });
     try {
       return await runPlacementServe(inv);
     } finally {
+      await liveness.stop();
       await lifecycle.stop();
     }
   },

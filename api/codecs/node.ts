@@ -1,5 +1,5 @@
 import * as t from 'io-ts';
-import { ByteCount, oneOf } from '../decode.ts';
+import { ByteCount, oneOf, Timestamp } from '../decode.ts';
 import { Quantity } from '../quantity.ts';
 import { Condition, resource } from './meta.ts';
 
@@ -47,6 +47,10 @@ export const NodeStatus = t.partial({
   rack: t.string,
   /** Address of the agent's API, when it runs. */
   agentAddress: t.string,
+  /** Written by the node's agent every heartbeat interval (and only by it). */
+  lastHeartbeatTime: Timestamp,
+  /** Written by the cluster's node-liveness loop (and only by it): unreachable once heartbeats stop. */
+  agentState: oneOf(['running', 'unreachable'] as const),
 });
 export type NodeStatus = t.TypeOf<typeof NodeStatus>;
 

@@ -8,7 +8,7 @@ import { EmbeddedStore } from '../../api/store/embedded.ts';
 import type { Admission } from '../../api/store/port.ts';
 import { createAdmission } from '../../webhooks/index.ts';
 import { startPlacement } from '../../scheduler/index.ts';
-import { startVolumeLifecycle } from '../../engine/instances/index.ts';
+import { startNodeLiveness, startVolumeLifecycle } from '../../engine/instances/index.ts';
 import { AgentFleet, devNodes } from './agents.ts';
 
 /** What `shorthorn dev up` runs, and tests start in-process. */
@@ -78,6 +78,8 @@ export async function startDevCluster(opts: DevClusterOptions): Promise<DevClust
     stops.push(() => placement.stop());
     const lifecycle = startVolumeLifecycle({ store, log: log.with({ part: 'volume-lifecycle' }) });
     stops.push(() => lifecycle.stop());
+    const liveness = startNodeLiveness({ store, log: log.with({ part: 'node-liveness' }) });
+    stops.push(() => liveness.stop());
     // The node agents are processes of their own, talking to the REST API as they would to Kubernetes.
     const count = opts.nodes ?? 0;
     if (count > 0) {

@@ -17,6 +17,7 @@ import { reconcileReplicas } from './replicas.ts';
 import { startResyncLoop, type ResyncLoop } from './resync-loop.ts';
 import { ensureClusterSecret } from './secret.ts';
 import { Supervisor } from './supervisor.ts';
+import { startHeartbeat } from './node-liveness.ts';
 
 /** How `startAgent` runs one node's agent. */
 export interface AgentOptions {
@@ -38,6 +39,8 @@ export interface AgentOptions {
   readonly shorthornBin?: readonly string[];
   /** Disk probe interval (default 5000 ms) and timeout (default 80% of it). */
   readonly diskIntervalMs?: number;
+  /** Heartbeat period (Node.status.lastHeartbeatTime), default 10 s. */
+  readonly heartbeatMs?: number;
   readonly probeTimeoutMs?: number;
   /** The disk probe's file I/O (tests pass one that hangs). */
   readonly probeIo?: ProbeIo;
@@ -133,6 +136,8 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     ...(opts.probeIo !== undefined ? { probeIo: opts.probeIo } : {}),
   });
   await monitor.runOnce();
+  const heartbeat = startHeartbeat({ store: opts.store, node: opts.node, log, ...(opts.heartbeatMs !== undefined ? { intervalMs: opts.heartbeatMs } : {}) });
+  await heartbeat.beat();
 
   const deps = { store: opts.store, node: opts.node, host: opts.host, dataRoot, log, supervisor, disks: monitor, shorthornBin: opts.shorthornBin ?? defaultShorthornBin(), clusterSecret };
   const mem = newEngineMemory();
@@ -154,6 +159,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
   return {
     async stop(o = {}) {
       for (const w of watches) w.stop();
+      heartbeat.stop();
       await loop?.stop();
       await monitor.stop();
       const stopped = await supervisor.close(o.stopChildren === true);

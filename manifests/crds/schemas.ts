@@ -162,6 +162,8 @@ export const CRDS: readonly CrdDefinition[] = [
       region: str(),
       rack: str(),
       agentAddress: str(),
+      lastHeartbeatTime: str({ pattern: TIMESTAMP }),
+      agentState: enumOf('running', 'unreachable'),
     }),
     columns: [
       { name: 'Ready', type: 'string', jsonPath: ".status.conditions[?(@.type=='Ready')].status" },

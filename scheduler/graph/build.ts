@@ -83,7 +83,8 @@ export function nodeFacts(node: Node): NodeFacts {
     // A node without a rack is a rack of its own, so the rack level neither helps nor hurts it.
     rack: rackLabel === undefined || rackLabel === '' ? `node:${name}` : rackLabel,
     tags: node.spec.tags ?? [],
-    ready: conditionTrue(node.status?.conditions, 'Ready'),
+    // A node whose agent stopped sending heartbeats keeps its last conditions: agentState says so.
+    ready: conditionTrue(node.status?.conditions, 'Ready') && node.status?.agentState !== 'unreachable',
     schedulable: node.spec.allowScheduling !== false && !conditionFalse(node.status?.conditions, 'Schedulable'),
     evictionRequested: node.spec.evictionRequested === true,
     disks,

@@ -45,6 +45,7 @@ describe('shorthorn manager runs placement and the volume lifecycle against an A
       await store.updateStatus('Node', {
         ...created,
         status: {
+          lastHeartbeatTime: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
           conditions: [{ type: 'Ready', status: 'True' }, { type: 'Schedulable', status: 'True' }],
           diskStatus: { d1: { storageMaximum: String(100 * 2 ** 30), storageAvailable: String(90 * 2 ** 30), conditions: [{ type: 'Ready', status: 'True' }, { type: 'Schedulable', status: 'True' }] } },
         },
@@ -56,6 +57,13 @@ describe('shorthorn manager runs placement and the volume lifecycle against an A
       return rs.length === 3 ? rs : undefined;
     });
     assert.deepEqual(replicas.map((r) => r.spec.nodeID).sort(), ['n1', 'n2', 'n3']);
+    // Node liveness marks the agents running from their heartbeats; one that never beat is unreachable.
+    await store.create('Node', node('n4', { d1: '/var/lib/shorthorn/n4' }));
+    await until('agent states', 30_000, async () => {
+      const ns = (await store.list('Node')).items;
+      const states = Object.fromEntries(ns.map((n) => [n.metadata.name, n.status?.agentState]));
+      return states.n1 === 'running' && states.n4 === 'unreachable' ? true : undefined;
+    });
     await until('a lifecycle state', 30_000, async () => ((await store.get('Volume', 'm1')).status?.state ? true : undefined));
     await store.delete('Volume', 'm1');
     await until('the volume and its replicas to be gone', 30_000, async () => {

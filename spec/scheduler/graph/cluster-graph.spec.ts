@@ -79,3 +79,18 @@ describe('ClusterGraph', () => {
     }
   });
 });
+
+describe('node readiness in the graph', () => {
+  const cases: Array<[string, Record<string, unknown>, boolean]> = [
+    ['Ready and its agent running', { agentState: 'running' }, true],
+    ['Ready, agent state not yet known', {}, true],
+    ['Ready by its last report but its agent stopped sending heartbeats', { agentState: 'unreachable' }, false],
+  ];
+  for (const [name, extra, ready] of cases) {
+    it(`${name}: ${ready ? 'ready' : 'not ready'}`, () => {
+      const n = node('n1');
+      const withState = { ...n, status: { ...(n.status ?? {}), ...extra } } as typeof n;
+      assert.equal(nodeFacts(withState).ready, ready);
+    });
+  }
+});
