@@ -17,7 +17,13 @@ import { volumeFromClass } from './storage-class.ts';
  *                       any other volume without replicas: 0
  *   free(node)        = the free fraction of the schedulable limit of the node's emptiest usable disk (0..1)
  *   pressure(node)    = min(1, 0.5 + 2 × free(node)): full weight down to 25 % free, half weight when full
- *   score(node)       = round(Σ_v s_v(node) × pressure(node) / number of volumes), in 0..10
+ *   raw(node)         = round(Σ_v s_v(node) × pressure(node) / number of volumes), in 0..10
+ *   score(node)       = raw(node) − min over the candidate nodes of raw, in 0..10
+ *
+ * The offset: kube-scheduler adds an extender's score (× weight) to each node's total, so a score
+ * every candidate shares changes no ranking. Taking it off keeps the order and the gaps and lets
+ * the common case drop out of the answer: when each zone holds a replica, every node has the zone
+ * score, and 5,000 candidates would otherwise all be listed.
  *
  * Unlike Stork's unscaled 100/50/25 the score stays within MaxExtenderPriority, so the scheduler's
  * weight decides how much it counts against its own plugins. Hosts scoring 0 are left out of the
@@ -88,10 +94,15 @@ export function prioritizeNodes(deps: ExtenderDeps, names: readonly string[], vo
   const holders = new Set<NodeInfo>(tables.flatMap((t) => [...t.byNode.keys()]));
   const anyFree = tables.some((t) => t.byFreeSpace);
   const perRack = new Map<string, number>();
-  const out: HostPriority[] = [];
+  const raw: HostPriority[] = [];
+  // A candidate missing from the graph scores 0, and so does the lowest candidate afterwards.
+  let lowest = names.length > 0 ? MAX_EXTENDER_PRIORITY : 0;
   for (const Host of names) {
     const n = deps.graph.node(Host);
-    if (n === undefined) continue;
+    if (n === undefined) {
+      lowest = 0;
+      continue;
+    }
     let sum: number;
     if (holders.has(n)) {
       sum = 0;
@@ -102,10 +113,17 @@ export function prioritizeNodes(deps: ExtenderDeps, names: readonly string[], vo
       sum = cached ?? rackSum(tables, settings, n);
       if (cached === undefined) perRack.set(n.rackKey, sum);
     }
-    if (sum === 0) continue;
+    if (sum === 0) {
+      lowest = 0;
+      continue;
+    }
     const pressure = Math.min(1, 0.5 + 2 * freeFraction(settings, n));
     const Score = Math.max(0, Math.min(MAX_EXTENDER_PRIORITY, Math.round((sum * pressure) / vols.length)));
-    if (Score > 0) out.push({ Host, Score });
+    if (Score < lowest) lowest = Score;
+    if (Score > 0) raw.push({ Host, Score });
   }
+  if (lowest === 0) return raw;
+  const out: HostPriority[] = [];
+  for (const h of raw) if (h.Score > lowest) out.push({ Host: h.Host, Score: h.Score - lowest });
   return out;
 }

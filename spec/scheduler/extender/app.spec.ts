@@ -178,9 +178,18 @@ describe('extender POST /prioritize', { timeout: 60_000 }, () => {
     });
   }
 
-  it('answers in the Nodes form with the same hosts', async () => {
+  it('answers in the Nodes form; a score every candidate shares is taken off (ranking unchanged)', async () => {
+    // Raw scores n1 10 (replica), n2 6 (same rack): kube-scheduler adds them per node, so the 6 both have changes no ranking.
     const res = await request(app).post('/prioritize').send({ Pod: pod('pvc-vol-3r'), Nodes: { items: [{ metadata: { name: 'n1' } }, { metadata: { name: 'n2' } }] } });
-    assert.deepEqual(res.body, [{ Host: 'n1', Score: 10 }, { Host: 'n2', Score: 6 }]);
+    assert.deepEqual(res.body, [{ Host: 'n1', Score: 4 }]);
+  });
+
+  it('keeps the order and the gaps of the raw scores when every candidate scores', async () => {
+    const names = ['n1', 'n2', 'n3', 'n4'];
+    const res = await request(app).post('/prioritize').send({ Pod: pod('pvc-vol-3r'), NodeNames: names });
+    const got = Object.fromEntries((res.body as { Host: string; Score: number }[]).map((h) => [h.Host, h.Score]));
+    // Raw: n1 10, n2 6, n3 5, n4 10 → minus 5.
+    assert.deepEqual(got, { n1: 5, n2: 1, n4: 5 });
   });
 });
 
