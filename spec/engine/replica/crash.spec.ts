@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { connectReplica, type WireReplicaConnection } from '../../../engine/wire/client.ts';
 import { crc32 } from '../../../engine/replica/crc32.ts';
 import { startReplica } from './replica-process.ts';
+import { prng } from '../../helpers/prng.ts';
 
 /**
  * Crash consistency with a real `shorthorn replica serve` killed by SIGKILL at random moments while
@@ -37,18 +38,6 @@ function readStamp(s: Buffer, lba: number): number | string {
   return s.readUInt32BE(4);
 }
 
-/** A seeded PRNG, so a failure can be replayed from the seed in the message. */
-function prng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x / 0x1_0000_0000;
-  };
-}
 
 class Model {
   /** Newest generation acknowledged per LBA. */

@@ -6,23 +6,13 @@ import { createBlockLogicalUnit } from '../../../../engine/frontend/iscsi/scsi/i
 import { TestInitiator } from '../../../helpers/iscsi-initiator.ts';
 import * as pdu from '../../../helpers/iscsi-pdu.ts';
 import { startTestTarget, type TestTarget } from '../../../helpers/iscsi-target.ts';
+import { prng as rng } from '../../../helpers/prng.ts';
 
 /**
  * Thousands of malformed and mutated PDUs over many connections, while one well-behaved session
  * keeps writing and verifying data. Deterministic (seeded) so a failure reproduces.
  */
 
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x / 0x100000000;
-  };
-}
 
 const TARGET_OPCODES = new Set<number>([Opcode.NopIn, Opcode.ScsiResponse, Opcode.TaskMgmtResponse, Opcode.LoginResponse, Opcode.TextResponse, Opcode.DataIn, Opcode.LogoutResponse, Opcode.R2T, Opcode.AsyncMessage, Opcode.Reject]);
 const GOOD_ISID = 'aaaa00000001';
