@@ -18,6 +18,12 @@ export interface BlockDevice {
   writeAt(offsetBytes: number, data: Buffer, opts?: { fua?: boolean }): Promise<void>;
   unmapAt(offsetBytes: number, lengthBytes: number): Promise<void>;
   flush(): Promise<void>;
+  /**
+   * True when `writeAt` has copied `data` by the time its promise settles and never reads it again,
+   * so the caller may reuse the buffer (the iSCSI target recycles large write buffers then). Leave
+   * unset when the data may still sit in a queue, e.g. a socket to a replica that timed out.
+   */
+  readonly releasesWriteData?: boolean;
   /** Optional: ranges that hold data (GET LBA STATUS, rebuild); absent means "all mapped". */
   mappedRanges?(offsetBytes: number, lengthBytes: number): Promise<Array<{ offsetBytes: number; lengthBytes: number }>>;
   /** Optional: subscribe to size changes (resize → capacity-changed unit attention). */

@@ -3,6 +3,7 @@ import type { ChapSecrets } from './login/chap.ts';
 import type { LoginNegotiation } from './login/negotiate.ts';
 import type { LogicalUnit } from './scsi/logical-unit.ts';
 import type { Session } from './session.ts';
+import type { WriteBuffers } from './write-buffers.ts';
 
 /**
  * What a connection needs from its target: identity, the logical unit, authentication, timing,
@@ -13,6 +14,8 @@ export interface TargetContext {
   readonly portalGroupTag: number;
   readonly chap: ChapSecrets | undefined;
   readonly lu: LogicalUnit;
+  /** Recycled write buffers, when the device releases write data (BlockDevice.releasesWriteData). */
+  readonly writeBuffers: WriteBuffers | undefined;
   readonly log: Logger;
   /** Ping an initiator after this much receive silence (NOP-In, RFC 7143 §11.19). */
   readonly nopIntervalMs: number;

@@ -49,7 +49,8 @@ export function handleScsiCommand(conn: Connection, frame: Frame): void {
   }
   // Unsolicited data ends at FirstBurstLength when InitialR2T=No, else with the immediate data.
   const unsolicitedEnd = pdu.final ? imm : p.initialR2T ? imm : Math.min(p.firstBurstLength, pdu.expectedLength);
-  const task = new ScsiTask(pdu, unsolicitedEnd);
+  const pool = conn.target.writeBuffers;
+  const task = new ScsiTask(pdu, unsolicitedEnd, pool === undefined ? undefined : (n) => pool.take(n));
   if (pdu.write && pdu.expectedLength > MAX_WRITE_BYTES) {
     task.delivered = true;
     task.unsolicitedOpen = false;
@@ -143,6 +144,8 @@ async function run(conn: Connection, task: ScsiTask): Promise<void> {
     conn.log.error('logical unit failed a command', { error: e, opcode: task.cdb[0] });
     result = { status: ScsiStatus.CheckCondition, sense: SENSE_HARDWARE_ERROR };
   }
+  // The unit is done with the data-out (execute settles only after its handler did).
+  if (task.write) conn.target.writeBuffers?.give(task.dataOut);
   task.state = 'done';
   if (session.tasks.get(task.itt) === task) session.tasks.delete(task.itt);
   releaseBytes(session, task);

@@ -6,6 +6,7 @@ import type { SessionOwner, TargetContext } from './context.ts';
 import type { LoginNegotiation } from './login/negotiate.ts';
 import type { LogicalUnit } from './scsi/logical-unit.ts';
 import { Session } from './session.ts';
+import { WriteBuffers } from './write-buffers.ts';
 
 /**
  * The iSCSI target of one volume: a TCP listener, one target `iqn.2026-11.io.shorthorn:<volume>`
@@ -24,6 +25,8 @@ export interface TargetTuning {
 
 const PORTAL_GROUP_TAG = 1;
 const DEFAULT_QUEUE_DEPTH = 128;
+/** Idle write buffers kept for reuse (e.g. 64 × 1 MiB): a bounded cache, not a reservation. */
+const WRITE_BUFFERS_IDLE_BYTES = 64 * 1024 * 1024;
 
 async function defaultLogicalUnit(opts: IscsiTargetOptions): Promise<LogicalUnit> {
   // The SCSI layer (SPC-4/SBC-3 on LUN 0), loaded when a target starts; it subscribes to
@@ -46,6 +49,9 @@ export async function startTarget(opts: IscsiTargetOptions, tuning: TargetTuning
     portalGroupTag: PORTAL_GROUP_TAG,
     chap: opts.chap,
     lu,
+    // Only our own unit over a device that copies write data may get recycled buffers: a custom
+    // unit (tests) or a device that queues the data (the engine's replica sockets) keeps them.
+    writeBuffers: tuning.logicalUnit === undefined && opts.device.releasesWriteData === true ? new WriteBuffers(WRITE_BUFFERS_IDLE_BYTES) : undefined,
     log,
     nopIntervalMs: tuning.nopIntervalMs ?? 5000,
     nopTimeoutMs: tuning.nopTimeoutMs ?? 30000,

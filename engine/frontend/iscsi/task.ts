@@ -56,7 +56,7 @@ export class ScsiTask {
   /** Settles when the unit answered (or at once if it never ran); TMF responses wait on it. */
   finished: Promise<void> | undefined;
 
-  constructor(pdu: ScsiCommandPdu, unsolicitedEnd: number) {
+  constructor(pdu: ScsiCommandPdu, unsolicitedEnd: number, alloc: (size: number) => Buffer = Buffer.allocUnsafe) {
     this.itt = pdu.itt;
     this.lun = pdu.lun;
     this.cdb = pdu.cdb;
@@ -66,7 +66,7 @@ export class ScsiTask {
     this.expectedLength = pdu.expectedLength;
     this.cmdSn = pdu.cmdSn;
     this.immediate = pdu.immediate;
-    this.dataOut = pdu.write && pdu.expectedLength > 0 ? Buffer.allocUnsafe(pdu.expectedLength) : EMPTY;
+    this.dataOut = pdu.write && pdu.expectedLength > 0 ? alloc(pdu.expectedLength) : EMPTY;
     this.unsolicitedOpen = pdu.write && !pdu.final;
     this.nextR2tOffset = pdu.write ? Math.min(unsolicitedEnd, pdu.expectedLength) : pdu.expectedLength;
     this.unsolicited = { nextOffset: 0, nextDataSn: 0, end: Math.min(unsolicitedEnd, pdu.expectedLength) };

@@ -39,6 +39,8 @@ export class FrameDecoder {
   stage: RxStage = 'bhs';
   private buf: Buffer = Buffer.allocUnsafe(0);
   private owned = false;
+  /** The last owned buffer, kept for the next PDU that spans chunks. */
+  private spare: Buffer | undefined;
   private start = 0;
   private end = 0;
 
@@ -55,6 +57,7 @@ export class FrameDecoder {
   push(chunk: Buffer): void {
     if (this.start === this.end) {
       // Nothing pending: parse straight out of the chunk (the socket never reuses a chunk it emitted).
+      if (this.owned) this.spare = this.buf;
       this.buf = chunk;
       this.owned = false;
       this.start = 0;
@@ -62,7 +65,8 @@ export class FrameDecoder {
       return;
     }
     const held = this.end - this.start;
-    if (this.owned && this.buf.length >= held + chunk.length) {
+    const need = held + chunk.length;
+    if (this.owned && this.buf.length >= need) {
       if (this.buf.length - this.end < chunk.length) {
         this.buf.copyWithin(0, this.start, this.end);
         this.start = 0;
@@ -70,9 +74,16 @@ export class FrameDecoder {
       }
     } else {
       // NOTE: a chunk we parse in place belongs to the socket's pool; never write past its end.
-      let cap = INITIAL_CAPACITY;
-      while (cap < held + chunk.length) cap *= 2;
-      const next = Buffer.allocUnsafe(cap);
+      // Size the buffer for the whole PDU being assembled when its header is here (a 256 KiB
+      // Data-Out then costs one allocation, not a doubling per chunk), and reuse the last one.
+      const want = Math.max(need, this.pendingFrameLength());
+      let next = this.spare;
+      if (next === undefined || next.length < want) {
+        let cap = INITIAL_CAPACITY;
+        while (cap < want) cap *= 2;
+        next = Buffer.allocUnsafe(cap);
+      }
+      this.spare = this.owned ? this.buf : undefined;
       this.buf.copy(next, 0, this.start, this.end);
       this.buf = next;
       this.owned = true;
@@ -81,6 +92,17 @@ export class FrameDecoder {
     }
     chunk.copy(this.buf, this.end);
     this.end += chunk.length;
+  }
+
+  /** Bytes of the PDU that starts at `start` once its BHS is held (0 before): header, digests, padded data. */
+  private pendingFrameLength(): number {
+    if (this.end - this.start < BHS_LENGTH) return 0;
+    const bhs = this.buf.subarray(this.start, this.start + BHS_LENGTH);
+    const dataLen = dataLengthOf(bhs);
+    if (dataLen > this.maxDataLength) return 0; // refused in next(); never size a buffer by it
+    const hd = this.headerDigest ? DIGEST_LENGTH : 0;
+    const dd = this.dataDigest && dataLen > 0 ? DIGEST_LENGTH : 0;
+    return BHS_LENGTH + ahsLengthOf(bhs) + hd + dataLen + padOf(dataLen) + dd;
   }
 
   /** The next complete frame, an error, or undefined when more bytes are needed. */

@@ -95,6 +95,16 @@ describe('real initiators against shorthorn target serve', T, () => {
     assert.doesNotMatch(r.stdout + r.stderr, /Pattern verification failed|error/i);
     assert.equal((r.stdout.match(/^read /gm) ?? []).length, 5);
   });
+
+  it('qemu-io: 1 MiB writes in flight at once, twice over, each read back with its own pattern (recycled write buffers never mix)', async () => {
+    const round = (base: number) => Array.from({ length: 12 }, (_, i) => `aio_write -P 0x${(base + i).toString(16)} ${20 + i}M 1M`);
+    const check = (base: number) => Array.from({ length: 12 }, (_, i) => `read -P 0x${(base + i).toString(16)} ${20 + i}M 1M`);
+    const cmds = [...round(0x40), 'aio_flush', ...check(0x40), ...round(0x80), 'aio_flush', ...check(0x80)];
+    const r = await run('qemu-io', ['-f', 'raw', ...cmds.flatMap((c) => ['-c', c]), s.url()]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.doesNotMatch(r.stdout + r.stderr, /Pattern verification failed|error/i);
+    assert.equal((r.stdout.match(/^read /gm) ?? []).length, 24);
+  });
 });
 
 describe('CHAP with real initiators', T, () => {

@@ -68,6 +68,29 @@ describe('FrameDecoder', () => {
     });
   }
 
+  it('frames 256 KiB Data-Outs fed in uneven chunks, one after another, with every data byte intact', () => {
+    const wires = [0, 1, 2, 3].map((i) => {
+      const data = Buffer.alloc(256 * 1024);
+      for (let j = 0; j < data.length; j += 4) data.writeUInt32BE(((i << 24) ^ j) >>> 0, j);
+      return { data, wire: pdu.dataOut({ itt: 10 + i, final: i === 3, dataSn: i, offset: i * data.length, data }, { data: true }) };
+    });
+    const all = Buffer.concat(wires.map((w) => w.wire));
+    const d = new FrameDecoder(256 * 1024);
+    d.dataDigest = true;
+    const got: Buffer[] = [];
+    for (let off = 0, k = 0; off < all.length; k++) {
+      const n = [65536, 1000, 48, 70000, 3][k % 5] as number;
+      d.push(Buffer.from(all.subarray(off, off + n)));
+      off += n;
+      for (let r = d.next(); r !== undefined; r = d.next()) {
+        if (r._tag === 'Error') throw new Error(r.error._tag);
+        got.push(Buffer.from(r.frame.data));
+      }
+    }
+    assert.equal(got.length, 4);
+    wires.forEach((w, i) => assert.ok(got[i]?.equals(w.data), `data of PDU ${i}`));
+  });
+
   it('refuses a data segment longer than the limit as soon as the BHS is in, before the data', () => {
     const d = new FrameDecoder(8192);
     const wire = pdu.nopOut({ itt: 1, cmdSn: 1, data: Buffer.alloc(8193) });
