@@ -1,41 +1,42 @@
-import { read, write, fdatasync, fsync, ftruncate, open, close } from 'node:fs';
+import { readSync, writeSync, fdatasync, fsync, ftruncate, open, close } from 'node:fs';
 
 /**
- * Positional I/O on raw file descriptors through callback fs: cheaper per call than FileHandle
- * promises, and never blocking the event loop. Short reads and writes are completed in a loop.
+ * Positional I/O on raw file descriptors. Data reads and writes are synchronous pread/pwrite: a
+ * 4 KiB copy into or out of the page cache costs 1–3 µs, a trip through libuv's thread pool tens of
+ * µs of CPU on two threads (wake a worker, wake the loop, settle a promise), and the replica process
+ * serves one volume whose I/O would queue on the same file anyway. What can take milliseconds —
+ * fdatasync, fsync, open — stays asynchronous. Short reads and writes are completed in a loop; the
+ * results are still promises, and errors (ENOSPC, EIO) reject them.
  */
 
 /** Reads exactly `length` bytes at `position` into `buf` at `at`; past EOF reads zeros. */
 export function preadFull(fd: number, buf: Buffer, at: number, length: number, position: number): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    const step = (done: number): void => {
-      if (done === length) return resolve();
-      read(fd, buf, at + done, length - done, position + done, (err, n) => {
-        if (err) return reject(err);
-        if (n === 0) {
-          buf.fill(0, at + done, at + length);
-          return resolve();
-        }
-        step(done + n);
-      });
-    };
-    step(0);
-  });
+  try {
+    for (let done = 0; done < length; ) {
+      const n = readSync(fd, buf, at + done, length - done, position + done);
+      if (n === 0) {
+        buf.fill(0, at + done, at + length);
+        break;
+      }
+      done += n;
+    }
+    return RESOLVED;
+  } catch (e) {
+    return Promise.reject(e as Error);
+  }
 }
 
 /** Writes all of `buf` at `position`. */
 export function pwriteFull(fd: number, buf: Buffer, position: number): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    const step = (done: number): void => {
-      if (done === buf.length) return resolve();
-      write(fd, buf, done, buf.length - done, position + done, (err, n) => {
-        if (err) return reject(err);
-        step(done + n);
-      });
-    };
-    step(0);
-  });
+  try {
+    for (let done = 0; done < buf.length; ) done += writeSync(fd, buf, done, buf.length - done, position + done);
+    return RESOLVED;
+  } catch (e) {
+    return Promise.reject(e as Error);
+  }
 }
+
+const RESOLVED: Promise<void> = Promise.resolve();
 
 /** fdatasync as a promise. */
 export function datasync(fd: number): Promise<void> {
