@@ -72,9 +72,13 @@ async function serve(nodeCount: number, volumeCount: number): Promise<void> {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   parentPort?.postMessage({ port: (server.address() as AddressInfo).port, disks: graph.diskCount, seconds: (performance.now() - t0) / 1000 });
+  // Event-loop busy time of the server thread between two reports: its CPU work per request, whatever the wall clock says.
+  let elu = performance.eventLoopUtilization();
   parentPort?.on('message', (m: string) => {
     if (m === 'times') {
-      parentPort?.postMessage(Object.fromEntries(serverTimes));
+      const d = performance.eventLoopUtilization(elu);
+      elu = performance.eventLoopUtilization();
+      parentPort?.postMessage({ times: Object.fromEntries(serverTimes), activeMs: d.active });
       serverTimes.clear();
       return;
     }
@@ -133,10 +137,11 @@ export async function run(args: string[]): Promise<void> {
       }
       times.sort((x, y) => x - y);
       worker.postMessage('times');
-      const st = await new Promise<Record<string, number[]>>((resolve) => worker.once('message', resolve));
-      const server = (st[`/${verb}`] ?? []).slice(warm).sort((x, y) => x - y);
+      const st = await new Promise<{ times: Record<string, number[]>; activeMs: number }>((resolve) => worker.once('message', resolve));
+      const server = (st.times[`/${verb}`] ?? []).slice(warm).sort((x, y) => x - y);
       const size = Buffer.byteLength(form.body(0));
-      process.stdout.write(`${form.name.padEnd(9)} ${verb.padEnd(10)} requests ${String(form.count).padStart(4)}, body ${(size / 1024).toFixed(0)} KiB: end to end p50 ${percentile(times, 50).toFixed(2)} ms, p99 ${percentile(times, 99).toFixed(2)} ms; in the server p50 ${percentile(server, 50).toFixed(2)} ms, p99 ${percentile(server, 99).toFixed(2)} ms\n`);
+      const busy = st.activeMs / (form.count + warm);
+      process.stdout.write(`${form.name.padEnd(9)} ${verb.padEnd(10)} requests ${String(form.count).padStart(4)}, body ${(size / 1024).toFixed(0)} KiB: end to end p50 ${percentile(times, 50).toFixed(2)} ms, p99 ${percentile(times, 99).toFixed(2)} ms; in the server p50 ${percentile(server, 50).toFixed(2)} ms, p99 ${percentile(server, 99).toFixed(2)} ms, busy ${busy.toFixed(2)} ms/request\n`);
     }
   }
   agent.destroy();

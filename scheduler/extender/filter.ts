@@ -17,7 +17,8 @@ interface NodeRule {
 
 /** The outcome of filtering: nodes that pass and, for each other node, the first reason. */
 export interface FilterOutcome {
-  readonly passed: string[];
+  /** The nodes that pass, in request order: the candidate list itself (not a copy) when every node passes. */
+  readonly passed: readonly string[];
   readonly failed: FailedNodesMap;
   readonly unresolvable: FailedNodesMap;
 }
@@ -84,9 +85,12 @@ function nodeReason(graph: PlacementView, name: string, kube: KubeNode | undefin
 /**
  * Filters the candidate nodes for a pod's Shorthorn volumes. A pod without any passes every node.
  * Each rejected node gets the first reason found; reasons are data, never errors.
+ *
+ * NOTE: 5,000 candidates per call are the common case and most pass, so the list of passing nodes
+ * is only built from the first rejection on; until then `names` itself is the answer.
  */
 export function filterNodes(deps: ExtenderDeps, names: readonly string[], kubeNodes: ReadonlyMap<string, KubeNode> | undefined, vols: readonly PodShorthornVolume[]): E.Either<FilterError, FilterOutcome> {
-  if (vols.length === 0) return E.right({ passed: [...names], failed: {}, unresolvable: {} });
+  if (vols.length === 0) return E.right({ passed: names, failed: {}, unresolvable: {} });
   const settings = deps.settings();
   const rules: NodeRule[] = [];
   for (const v of vols) {
@@ -98,23 +102,25 @@ export function filterNodes(deps: ExtenderDeps, names: readonly string[], kubeNo
       rules.push(placementRule(deps.graph, settings, volumeFromClass(v.claim, v.sizeBytes, v.parameters, settings), `for claim ${v.claim}`));
     }
   }
-  const passed: string[] = [];
+  let passed: string[] | undefined;
   const failed: FailedNodesMap = {};
   const unresolvable: FailedNodesMap = {};
-  outer: for (const n of names) {
-    const base = nodeReason(deps.graph, n, kubeNodes?.get(n));
-    if (base !== undefined) {
-      failed[n] = base;
+  for (let i = 0; i < names.length; i++) {
+    const n = names[i] as string;
+    let why = nodeReason(deps.graph, n, kubeNodes?.get(n));
+    let hopeless = false;
+    for (let k = 0; why === undefined && k < rules.length; k++) {
+      const rule = rules[k] as NodeRule;
+      why = rule.check(n);
+      hopeless = rule.unresolvable;
+    }
+    if (why === undefined) {
+      passed?.push(n);
       continue;
     }
-    for (const rule of rules) {
-      const why = rule.check(n);
-      if (why === undefined) continue;
-      if (rule.unresolvable) unresolvable[n] = why;
-      else failed[n] = why;
-      continue outer;
-    }
-    passed.push(n);
+    passed ??= names.slice(0, i);
+    if (hopeless) unresolvable[n] = why;
+    else failed[n] = why;
   }
-  return E.right({ passed, failed, unresolvable });
+  return E.right({ passed: passed ?? names, failed, unresolvable });
 }

@@ -36,10 +36,13 @@ export const LOCALITY_SCORE = { node: 10, rack: 6, zone: 3 } as const;
 /** Weight of a replica that is live but not healthy (degraded, rebuilding). */
 export const UNHEALTHY_WEIGHT = 0.5;
 
-function freeFraction(settings: Settings, n: NodeInfo | undefined): number {
-  if (n === undefined || n.minUsage === Infinity) return 0;
-  const p = settings['storage-over-provisioning-percentage'] / 100;
-  if (p <= 0) return 0;
+/** The over-provisioning factor free space is measured against (0 or less: no node has free space). */
+function overProvisioning(settings: Settings): number {
+  return settings['storage-over-provisioning-percentage'] / 100;
+}
+
+function freeFraction(p: number, n: NodeInfo | undefined): number {
+  if (n === undefined || n.minUsage === Infinity || p <= 0) return 0;
   return Math.max(0, Math.min(1, 1 - n.minUsage / p));
 }
 
@@ -80,50 +83,69 @@ function tableFor(deps: ExtenderDeps, settings: Settings, graph: PlacementView, 
 }
 
 /** Σ_v s_v for a node that holds none of the volumes' replicas: the same for its whole rack. */
-function rackSum(tables: readonly VolumeTable[], settings: Settings, n: NodeInfo): number {
+function rackSum(tables: readonly VolumeTable[], p: number, n: NodeInfo): number {
   let sum = 0;
-  for (const t of tables) sum += t.byFreeSpace ? MAX_EXTENDER_PRIORITY * freeFraction(settings, n) : Math.max(t.byRack.get(n.rackKey) ?? 0, t.byZone.get(n.zone) ?? 0);
+  for (const t of tables) sum += t.byFreeSpace ? MAX_EXTENDER_PRIORITY * freeFraction(p, n) : Math.max(t.byRack.get(n.rackKey) ?? 0, t.byZone.get(n.zone) ?? 0);
   return sum;
 }
 
-/** Scores the candidate nodes 0..10 for the pod's Shorthorn volumes (see the formula above); hosts scoring 0 are left out. */
+/** Σ_v s_v for a node holding a replica of one of the volumes. */
+function holderSum(tables: readonly VolumeTable[], p: number, n: NodeInfo): number {
+  let sum = 0;
+  for (const t of tables) sum += t.byFreeSpace ? MAX_EXTENDER_PRIORITY * freeFraction(p, n) : Math.max(t.byNode.get(n) ?? 0, t.byRack.get(n.rackKey) ?? 0, t.byZone.get(n.zone) ?? 0);
+  return sum;
+}
+
+/**
+ * Scores the candidate nodes 0..10 for the pod's Shorthorn volumes (see the formula above); hosts
+ * scoring 0 are left out.
+ *
+ * NOTE: two passes over the candidates: raw scores into an array of numbers, then entries only for the
+ * hosts above the lowest. 5,000 candidates per call are the common case and most of them share the
+ * lowest score, so no per-candidate object is built for them.
+ */
 export function prioritizeNodes(deps: ExtenderDeps, names: readonly string[], vols: readonly PodShorthornVolume[]): HostPriority[] {
-  if (vols.length === 0) return [];
+  if (vols.length === 0 || names.length === 0) return [];
   const settings = deps.settings();
+  const p = overProvisioning(settings);
   const tables = vols.map((v) => tableFor(deps, settings, deps.graph, v));
-  const holders = new Set<NodeInfo>(tables.flatMap((t) => [...t.byNode.keys()]));
+  const holders = new Set<NodeInfo>();
+  for (const t of tables) for (const n of t.byNode.keys()) holders.add(n);
   const anyFree = tables.some((t) => t.byFreeSpace);
   const perRack = new Map<string, number>();
-  const raw: HostPriority[] = [];
-  // A candidate missing from the graph scores 0, and so does the lowest candidate afterwards.
-  let lowest = names.length > 0 ? MAX_EXTENDER_PRIORITY : 0;
-  for (const Host of names) {
-    const n = deps.graph.node(Host);
+  // Raw scores, integers 0..10, by candidate; a candidate missing from the graph scores 0. A plain
+  // array of small integers: a typed array would cost an ArrayBuffer per call for the GC to sweep.
+  const raw: number[] = [];
+  let lowest = MAX_EXTENDER_PRIORITY;
+  for (let i = 0; i < names.length; i++) {
+    const n = deps.graph.node(names[i] as string);
     if (n === undefined) {
+      raw.push(0);
       lowest = 0;
       continue;
     }
     let sum: number;
-    if (holders.has(n)) {
-      sum = 0;
-      for (const t of tables) sum += t.byFreeSpace ? MAX_EXTENDER_PRIORITY * freeFraction(settings, n) : Math.max(t.byNode.get(n) ?? 0, t.byRack.get(n.rackKey) ?? 0, t.byZone.get(n.zone) ?? 0);
-    } else if (anyFree) sum = rackSum(tables, settings, n);
+    if (holders.has(n)) sum = holderSum(tables, p, n);
+    else if (anyFree) sum = rackSum(tables, p, n);
     else {
       const cached = perRack.get(n.rackKey);
-      sum = cached ?? rackSum(tables, settings, n);
+      sum = cached ?? rackSum(tables, p, n);
       if (cached === undefined) perRack.set(n.rackKey, sum);
     }
     if (sum === 0) {
+      raw.push(0);
       lowest = 0;
       continue;
     }
-    const pressure = Math.min(1, 0.5 + 2 * freeFraction(settings, n));
-    const Score = Math.max(0, Math.min(MAX_EXTENDER_PRIORITY, Math.round((sum * pressure) / vols.length)));
-    if (Score < lowest) lowest = Score;
-    if (Score > 0) raw.push({ Host, Score });
+    const pressure = Math.min(1, 0.5 + 2 * freeFraction(p, n));
+    const score = Math.max(0, Math.min(MAX_EXTENDER_PRIORITY, Math.round((sum * pressure) / vols.length)));
+    raw.push(score);
+    if (score < lowest) lowest = score;
   }
-  if (lowest === 0) return raw;
   const out: HostPriority[] = [];
-  for (const h of raw) if (h.Score > lowest) out.push({ Host: h.Host, Score: h.Score - lowest });
+  for (let i = 0; i < names.length; i++) {
+    const score = raw[i] as number;
+    if (score > lowest) out.push({ Host: names[i] as string, Score: score - lowest });
+  }
   return out;
 }
