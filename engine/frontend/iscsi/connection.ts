@@ -12,7 +12,7 @@ import { LoginStatus, NO_TAG, Opcode, RejectReason } from './pdu/opcodes.ts';
 import { encodeTextPairs } from './pdu/text.ts';
 import type { TargetContext, SessionOwner } from './context.ts';
 import type { Session } from './session.ts';
-import { abortSessionTasks, handleDataOut, handleScsiCommand } from './scsi-io.ts';
+import { abortSessionTasks, handleDataOut, handleScsiCommand, placeDataOut } from './scsi-io.ts';
 import { handleLogout, handleNopOut, handleSnack, handleText, handleTmf } from './control.ts';
 import { snAdd } from './sequence.ts';
 
@@ -192,6 +192,7 @@ export class Connection implements SessionOwner {
       this.decoder.dataDigest = p.dataDigest;
       this.decoder.maxDataLength = TARGET_MAX_RECV;
       this.state = 'full-feature';
+      if (this.session?.type !== 'Discovery') this.decoder.placer = (bhs) => placeDataOut(this, bhs);
       this.log.info('login complete', { initiator: this.login.initiatorName, type: this.login.sessionType, tsih, headerDigest: p.headerDigest, dataDigest: p.dataDigest });
     }
   }

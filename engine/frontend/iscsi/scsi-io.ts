@@ -2,7 +2,8 @@ import * as E from 'fp-ts/Either';
 import { decodeDataOut, decodeScsiCommand } from './pdu/decode.ts';
 import { encodeDataIn, encodeR2t, encodeScsiResponse, encodeSenseSegment } from './pdu/encode.ts';
 import type { Frame } from './pdu/frame-decoder.ts';
-import { NO_TAG, RejectReason } from './pdu/opcodes.ts';
+import { dataLengthOf, opcodeOf } from './pdu/bhs.ts';
+import { NO_TAG, Opcode, RejectReason } from './pdu/opcodes.ts';
 import { ScsiStatus, type Nexus, type ScsiCommand, type ScsiResult } from './scsi/logical-unit.ts';
 import type { Connection } from './connection.ts';
 import type { Session } from './session.ts';
@@ -98,6 +99,22 @@ function sendR2ts(conn: Connection, task: ScsiTask): void {
   }
 }
 
+/**
+ * Where a large Data-Out's data segment may be received straight to (FrameDecoder.placer): its
+ * task's buffer at the PDU's Buffer Offset, when the task is still receiving and the range fits.
+ * Nothing reads that range before the PDU is accepted: a task runs only once all its data has been
+ * accepted, and a Data-Out that is refused (out of sequence, bad digest) aborts or starves the task.
+ */
+export function placeDataOut(conn: Connection, bhs: Buffer): Buffer | undefined {
+  if (opcodeOf(bhs) !== Opcode.DataOut) return undefined;
+  const task = conn.session?.tasks.get(bhs.readUInt32BE(16));
+  if (task === undefined || task.state !== 'receiving' || !task.write) return undefined;
+  const offset = bhs.readUInt32BE(40);
+  const length = dataLengthOf(bhs);
+  if (offset + length > task.dataOut.length) return undefined;
+  return task.dataOut.subarray(offset, offset + length);
+}
+
 /** A Data-Out PDU arrived. */
 export function handleDataOut(conn: Connection, frame: Frame): void {
   const session = conn.session;
@@ -120,7 +137,9 @@ export function handleDataOut(conn: Connection, frame: Frame): void {
     abortTask(conn, task, []);
     return;
   }
-  frame.data.copy(task.dataOut, d.bufferOffset);
+  // Placed by placeDataOut: the data is already where it belongs.
+  const placed = frame.data.buffer === task.dataOut.buffer && frame.data.byteOffset === task.dataOut.byteOffset + d.bufferOffset;
+  if (!placed) frame.data.copy(task.dataOut, d.bufferOffset);
   if (!d.final) return;
   sendR2ts(conn, task);
   if (task.delivered && task.dataComplete) start(conn, task);

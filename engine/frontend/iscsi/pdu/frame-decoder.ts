@@ -1,9 +1,10 @@
 import { BHS_LENGTH, DIGEST_LENGTH, ahsLengthOf, dataLengthOf, padOf } from './bhs.ts';
-import { crc32c, readDigest } from './digest.ts';
+import { crc32c, crc32cUpdate, readDigest } from './digest.ts';
 
 /**
  * One received PDU. NOTE: `bhs`, `ahs` and `data` may share memory with the decoder's buffer and
- * are valid only until the next `push`; copy whatever outlives the synchronous handler.
+ * are valid only until the next `push`; copy whatever outlives the synchronous handler. When the
+ * decoder's `placer` gave a destination for the data segment, `data` IS that destination.
  */
 export interface Frame {
   readonly bhs: Buffer;
@@ -24,6 +25,20 @@ export type RxStage = 'bhs' | 'ahs' | 'header-digest' | 'data' | 'data-digest';
 export type FrameResult = { readonly _tag: 'Frame'; readonly frame: Frame } | { readonly _tag: 'Error'; readonly error: FrameError } | undefined;
 
 const INITIAL_CAPACITY = 64 * 1024;
+/** Data segments from this size on may be placed straight into their destination (see `placer`). */
+export const DIRECT_MIN_BYTES = 8 * 1024;
+
+/** A PDU whose data segment is being copied straight into its destination. */
+interface Direct {
+  /** BHS, AHS (and header digest), copied out of the receive buffer. */
+  readonly header: Buffer;
+  readonly ahsLength: number;
+  readonly dst: Buffer;
+  got: number;
+  /** Padding and data digest after the data. */
+  readonly tail: Buffer;
+  tailGot: number;
+}
 
 /**
  * A growable receive buffer (pg-protocol's mergeBuffer): keeps offset and length rather than
@@ -43,6 +58,15 @@ export class FrameDecoder {
   private spare: Buffer | undefined;
   private start = 0;
   private end = 0;
+  private direct: Direct | undefined;
+  /**
+   * Asked once per PDU whose data segment (DIRECT_MIN_BYTES or more) has not fully arrived, with its
+   * (digest-checked) BHS: a Buffer of exactly the data length to receive the data into, or undefined
+   * to buffer it as usual. Saves a copy of every byte of large Data-Outs (the connection places them
+   * in their task's buffer). Placed bytes are written before the PDU is complete or its data digest
+   * checked: the placer must only offer memory that nothing reads until the frame is accepted.
+   */
+  placer: ((bhs: Buffer) => Buffer | undefined) | undefined;
 
   constructor(maxDataLength: number) {
     this.maxDataLength = maxDataLength;
@@ -50,11 +74,23 @@ export class FrameDecoder {
 
   /** Bytes held and not yet framed. */
   get buffered(): number {
-    return this.end - this.start;
+    const d = this.direct;
+    return this.end - this.start + (d === undefined ? 0 : d.header.length + d.got + d.tailGot);
   }
 
   /** Appends a received chunk. Frames handed out before are invalid afterwards. */
   push(chunk: Buffer): void {
+    const d = this.direct;
+    if (d !== undefined) {
+      const n = Math.min(d.dst.length - d.got, chunk.length);
+      chunk.copy(d.dst, d.got, 0, n);
+      d.got += n;
+      const m = Math.min(d.tail.length - d.tailGot, chunk.length - n);
+      chunk.copy(d.tail, d.tailGot, n, n + m);
+      d.tailGot += m;
+      if (n + m === chunk.length) return;
+      chunk = chunk.subarray(n + m); // the next PDUs: the receive buffer is empty while placing
+    }
     if (this.start === this.end) {
       // Nothing pending: parse straight out of the chunk (the socket never reuses a chunk it emitted).
       if (this.owned) this.spare = this.buf;
@@ -107,6 +143,7 @@ export class FrameDecoder {
 
   /** The next complete frame, an error, or undefined when more bytes are needed. */
   next(): FrameResult {
+    if (this.direct !== undefined) return this.nextDirect(this.direct);
     const avail = this.end - this.start;
     if (avail < BHS_LENGTH) {
       this.stage = 'bhs';
@@ -122,6 +159,13 @@ export class FrameDecoder {
     const padded = dataLen + padOf(dataLen);
     const headerEnd = BHS_LENGTH + ahsLen;
     const total = headerEnd + hd + padded + dd;
+    if (avail < total && this.placer !== undefined && dataLen >= DIRECT_MIN_BYTES && avail >= headerEnd + hd) {
+      if (hd > 0 && crc32c(this.buf, s, s + headerEnd) !== readDigest(this.buf, s + headerEnd)) {
+        return { _tag: 'Error', error: { _tag: 'HeaderDigest', bhs: Buffer.from(bhs) } };
+      }
+      const dst = this.placer(bhs);
+      if (dst !== undefined && dst.length === dataLen) return this.startDirect(dst, headerEnd + hd, ahsLen, padded - dataLen + dd);
+    }
     if (avail < total) {
       this.stage = avail < headerEnd ? 'ahs' : avail < headerEnd + hd ? 'header-digest' : avail < headerEnd + hd + padded ? 'data' : 'data-digest';
       return undefined;
@@ -144,5 +188,35 @@ export class FrameDecoder {
       _tag: 'Frame',
       frame: { bhs, ahs: this.buf.subarray(s + BHS_LENGTH, s + headerEnd), data: this.buf.subarray(dataStart, dataStart + dataLen) },
     };
+  }
+
+  /** Moves the PDU at `start` into direct mode: its header is copied, what arrived of its data placed. */
+  private startDirect(dst: Buffer, headerBytes: number, ahsLength: number, tailBytes: number): undefined {
+    const s = this.start;
+    const d: Direct = { header: Buffer.from(this.buf.subarray(s, s + headerBytes)), ahsLength, dst, got: 0, tail: Buffer.alloc(tailBytes), tailGot: 0 };
+    const rest = this.buf.subarray(s + headerBytes, this.end); // shorter than data + tail, or we would not be here
+    d.got = rest.copy(dst, 0, 0, Math.min(rest.length, dst.length));
+    d.tailGot = rest.copy(d.tail, 0, d.got);
+    this.direct = d;
+    this.start = 0;
+    this.end = 0;
+    this.stage = d.got < dst.length ? 'data' : 'data-digest';
+    return undefined;
+  }
+
+  /** The placed PDU once its data, padding and digest are all in. */
+  private nextDirect(d: Direct): FrameResult {
+    if (d.got < d.dst.length || d.tailGot < d.tail.length) {
+      this.stage = d.got < d.dst.length ? 'data' : 'data-digest';
+      return undefined;
+    }
+    this.direct = undefined;
+    this.stage = 'bhs';
+    const bhs = d.header.subarray(0, BHS_LENGTH);
+    if (this.dataDigest) {
+      const pad = d.tail.length - DIGEST_LENGTH;
+      if (crc32cUpdate(crc32c(d.dst), d.tail.subarray(0, pad)) !== readDigest(d.tail, pad)) return { _tag: 'Error', error: { _tag: 'DataDigest', bhs: Buffer.from(bhs) } };
+    }
+    return { _tag: 'Frame', frame: { bhs, ahs: d.header.subarray(BHS_LENGTH, BHS_LENGTH + d.ahsLength), data: d.dst } };
   }
 }

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { FrameDecoder, type FrameResult } from '../../../../../engine/frontend/iscsi/pdu/frame-decoder.ts';
+import { DIRECT_MIN_BYTES, FrameDecoder, type FrameResult } from '../../../../../engine/frontend/iscsi/pdu/frame-decoder.ts';
 import * as pdu from '../../../../helpers/iscsi-pdu.ts';
 
 function drain(d: FrameDecoder): Array<{ bhs: string; ahs: string; data: string }> {
@@ -89,6 +89,66 @@ describe('FrameDecoder', () => {
     }
     assert.equal(got.length, 4);
     wires.forEach((w, i) => assert.ok(got[i]?.equals(w.data), `data of PDU ${i}`));
+  });
+
+  for (const dg of digestModes) {
+    const label = `digests header=${dg.header === true} data=${dg.data === true}`;
+    it(`places a large data segment where the placer says, split at many offsets, then frames what follows (${label})`, () => {
+      const data = Buffer.alloc(DIRECT_MIN_BYTES + 5);
+      for (let j = 0; j < data.length; j++) data[j] = (j * 7 + 3) & 0xff;
+      const big = pdu.dataOut({ itt: 9, final: true, dataSn: 0, offset: 0, data }, dg);
+      const after = pdu.nopOut({ itt: 10, cmdSn: 1 }, dg);
+      const wire = Buffer.concat([big, after]);
+      for (const cut of [1, 47, 48, 60, 100, 4000, big.length - 5, big.length - 1, big.length, big.length + 3]) {
+        const dst = Buffer.alloc(data.length);
+        const d = new FrameDecoder(1 << 20);
+        d.headerDigest = dg.header === true;
+        d.dataDigest = dg.data === true;
+        let asked = 0;
+        d.placer = () => (asked++, dst);
+        const frames: Array<{ data: Buffer; itt: number }> = [];
+        for (const part of [wire.subarray(0, cut), wire.subarray(cut, cut + 3000), wire.subarray(cut + 3000)]) {
+          d.push(Buffer.from(part));
+          for (let r = d.next(); r !== undefined; r = d.next()) {
+            if (r._tag === 'Error') throw new Error(`${r.error._tag} at cut ${cut}`);
+            frames.push({ data: r.frame.data, itt: r.frame.bhs.readUInt32BE(16) });
+          }
+        }
+        assert.deepEqual(frames.map((f) => f.itt), [9, 10], `cut ${cut}`);
+        assert.ok(frames[0]?.data.equals(data), `data intact at cut ${cut}`);
+        if (cut < big.length) {
+          assert.equal(asked, 1, `placer asked once at cut ${cut}`);
+          assert.equal(frames[0]?.data, dst, `the frame's data is the placed buffer (cut ${cut})`);
+          assert.ok(dst.equals(data));
+        }
+        assert.equal(d.buffered, 0);
+      }
+    });
+  }
+
+  it('reports a data digest error on a placed PDU, and a placer that declines gets the usual buffering', () => {
+    const data = Buffer.alloc(DIRECT_MIN_BYTES * 2, 0x42);
+    const wire = pdu.dataOut({ itt: 3, final: true, dataSn: 0, offset: 0, data }, { data: true });
+    const bad = Buffer.from(wire);
+    bad[48 + 100] = 0x43; // corrupt a data byte: the digest no longer matches
+    const placed = new FrameDecoder(1 << 20);
+    placed.dataDigest = true;
+    placed.placer = () => Buffer.alloc(data.length);
+    placed.push(bad.subarray(0, 1000));
+    assert.equal(placed.next(), undefined);
+    placed.push(bad.subarray(1000));
+    const r = placed.next();
+    assert.equal(r?._tag, 'Error');
+    assert.equal(r._tag === 'Error' ? r.error._tag : '', 'DataDigest');
+    const declined = new FrameDecoder(1 << 20);
+    declined.dataDigest = true;
+    declined.placer = () => undefined;
+    declined.push(wire.subarray(0, 1000));
+    assert.equal(declined.next(), undefined);
+    declined.push(wire.subarray(1000));
+    const ok = declined.next();
+    assert.equal(ok?._tag, 'Frame');
+    assert.ok(ok?._tag === 'Frame' && ok.frame.data.equals(data));
   });
 
   it('refuses a data segment longer than the limit as soon as the BHS is in, before the data', () => {
