@@ -4,6 +4,7 @@ import { Counter, Histogram, Registry } from 'prom-client';
 import { decode, formatInputError } from '../../api/decode.ts';
 import { ExtenderArgs, type ExtenderFilterResult, type HostPriority, type KubeNode } from './codecs.ts';
 import type { ExtenderDeps } from './deps.ts';
+import { parseJsonBody } from './json-body.ts';
 import { filterNodes } from './filter.ts';
 import { prioritizeNodes } from './prioritize.ts';
 import { resolvePodVolumes, type PodShorthornVolume } from './resolver.ts';
@@ -31,6 +32,13 @@ function parseArgs(body: unknown): E.Either<string, Parsed> {
     return E.right({ args, candidates: { names: items.map((n) => n.metadata.name), nodes: new Map(items.map((n) => [n.metadata.name, n as KubeNode])) } });
   }
   return E.left('invalid ExtenderArgs: one of Nodes or NodeNames is required');
+}
+
+/** Content types read as UTF-8 JSON by the shortcut: none, or application/json with no charset or utf-8. */
+const UTF8_JSON = /^application\/json\s*(;\s*charset=("?)utf-8\2\s*)?$/i;
+
+function isUtf8Json(contentType: string | undefined): boolean {
+  return contentType === undefined || UTF8_JSON.test(contentType);
 }
 
 class Timeout extends Error {}
@@ -74,7 +82,21 @@ export function createApp(deps: ExtenderDeps): express.Express {
   // No ETag: the scheduler never revalidates, and hashing a 100 KiB answer per call is wasted work.
   app.set('etag', false);
   // kube-scheduler sends application/json; any type is read as JSON so a missing header is not a silent empty body.
-  app.use(express.json({ limit: deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, type: () => true, strict: true }));
+  const limit = deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const json = express.json({ limit, type: () => true, strict: true });
+  // The same reading (limits, content-encoding, errors) as text, then parsed by parseJsonBody: body-parser's
+  // strict JSON with a shortcut for NodeNames (json-body.ts). Only for UTF-8 bodies, json()'s default.
+  const text = express.text({ limit, type: () => true, defaultCharset: 'utf-8' });
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    if (!isUtf8Json(req.headers['content-type'])) return json(req, res, next);
+    text(req, res, (err?: unknown) => {
+      if (err !== undefined || typeof req.body !== 'string') return next(err);
+      const parsed = parseJsonBody(req.body);
+      if (E.isLeft(parsed)) return next(Object.assign(new SyntaxError(parsed.left.message), { type: 'entity.parse.failed' }));
+      req.body = parsed.right;
+      next();
+    });
+  });
 
   app.get('/healthz', (_req, res) => {
     res.type('text/plain').send('ok');

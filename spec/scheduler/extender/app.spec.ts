@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import request from 'supertest';
 import type { Volume } from '../../../api/codecs/volume.ts';
 import { resolveSettings } from '../../../api/settings.ts';
@@ -221,6 +222,28 @@ describe('extender malformed input', { timeout: 60_000 }, () => {
     assert.match(m.text, /shorthorn_extender_requests_total\{verb="filter",outcome="ok"\} 1/);
     assert.match(m.text, /shorthorn_extender_request_duration_seconds_bucket/);
   });
+
+  // The body reader: UTF-8 JSON through the NodeNames shortcut (json-body.ts), anything else through body-parser's json().
+  const readers: { name: string; type: string; encode?: 'gzip'; body: string; status: number; check: (b: { NodeNames?: string[]; Error?: string }) => void }[] = [
+    { name: 'a compact body with charset=utf-8', type: 'application/json; charset=utf-8', body: JSON.stringify({ Pod: pod(), NodeNames: ['n1', 'n5'] }), status: 200, check: (b) => assert.deepEqual(b.NodeNames, ['n1', 'n5']) },
+    { name: 'a body starting with a byte order mark', type: 'application/json', body: `\ufeff${JSON.stringify({ Pod: pod(), NodeNames: ['n2'] })}`, status: 200, check: (b) => assert.deepEqual(b.NodeNames, ['n2']) },
+    { name: 'a gzip-compressed body', type: 'application/json', encode: 'gzip', body: JSON.stringify({ Pod: pod(), NodeNames: ['n3'] }), status: 200, check: (b) => assert.deepEqual(b.NodeNames, ['n3']) },
+    { name: 'a body in a charset other than UTF-8', type: 'application/json; charset=latin1', body: JSON.stringify({ Pod: pod(), NodeNames: ['n1'] }), status: 400, check: (b) => assert.match(b.Error ?? '', /unsupported charset "LATIN1"/) },
+    { name: 'a text/plain body', type: 'text/plain', body: JSON.stringify({ Pod: pod(), NodeNames: ['n4'] }), status: 200, check: (b) => assert.deepEqual(b.NodeNames, ['n4']) },
+    { name: 'an empty body', type: 'application/json', body: '', status: 400, check: (b) => assert.match(b.Error ?? '', /Pod: required/) },
+    { name: 'a scalar instead of an object', type: 'application/json', body: ' 5', status: 400, check: (b) => assert.match(b.Error ?? '', /malformed JSON: Unexpected token/) },
+  ];
+  for (const c of readers) {
+    it(`/filter reads ${c.name} as before`, async () => {
+      const raw = c.encode === 'gzip' ? gzipSync(c.body) : Buffer.from(c.body);
+      // The bytes as they are: superagent would serialise a Buffer as JSON.
+      const req = request(app).post('/filter').set('Content-Type', c.type).serialize((b: unknown) => b as string);
+      if (c.encode !== undefined) req.set('Content-Encoding', c.encode);
+      const res = await req.send(raw);
+      assert.equal(res.status, c.status, res.text);
+      c.check(JSON.parse(res.text));
+    });
+  }
 
   it('answers 404 with a message for unknown paths', async () => {
     const res = await request(app).post('/bind').send({});
