@@ -52,6 +52,9 @@ const SECTOR = 512;
 const SWEEP_MS = 200;
 
 /** The replicating block device. Build it with `openEngine` (start.ts). */
+/** Reads of one burst sent to the same replica before the next is picked (see pickReader). */
+const READ_BURST = 16;
+
 export class Engine implements BlockDevice {
   readonly blockSizeBytes = SECTOR;
   readonly sizeBytes: number;
@@ -67,6 +70,10 @@ export class Engine implements BlockDevice {
   /** Addresses being connected by add-replica right now (a second add of the same one is refused). */
   readonly joining = new Set<string>();
   private rr = 0;
+  /** The replica this burst of reads goes to (pickReader). */
+  private burstReader: ReplicaHandle | undefined;
+  private burstReads = 0;
+  private burstArmed = false;
   private readonly timers: NodeJS.Timeout[] = [];
   private closing = false;
 
@@ -169,8 +176,16 @@ export class Engine implements BlockDevice {
   /**
    * The RW replica with the fewest calls outstanding. Ties stay with the replica used last, so a
    * QD1 stream keeps one replica (and its cache) warm, while deeper queues spread over all of them.
+   * Reads issued in one burst (one turn of the event loop) stay on the replica picked first, up to
+   * READ_BURST of them: they leave in one write and come back in one, where spreading every read
+   * would cut each replica's batches into pieces and pay a send and a receive for each piece.
    */
   private pickReader(): ReplicaHandle | undefined {
+    const t = this.burstReader;
+    if (t !== undefined && t.mode === 'RW' && this.burstReads < READ_BURST) {
+      this.burstReads++;
+      return t;
+    }
     const n = this.replicas.length;
     let best: ReplicaHandle | undefined;
     let bestAt = 0;
@@ -183,8 +198,19 @@ export class Engine implements BlockDevice {
       }
     }
     this.rr = bestAt;
+    if (!this.burstArmed) {
+      this.burstArmed = true;
+      process.nextTick(this.endBurst);
+    }
+    this.burstReader = best;
+    this.burstReads = 1;
     return best;
   }
+
+  private readonly endBurst = (): void => {
+    this.burstArmed = false;
+    this.burstReader = undefined;
+  };
 
   async writeAt(offsetBytes: number, data: Buffer, opts?: { fua?: boolean }): Promise<void> {
     this.check(offsetBytes, data.length);

@@ -26,6 +26,22 @@ describe('Engine I/O', () => {
     await engine.close();
   });
 
+  it('sends a burst of reads to one replica, up to 16, and the next burst to the least busy one', async () => {
+    const { cluster, engine, addresses } = await memoryEngine(3);
+    cluster.latencyMs = () => 2;
+    const served = () => addresses.map((a) => cluster.connOrThrow(a).calls.get('read') ?? 0);
+    const first = Array.from({ length: 10 }, (_, i) => engine.readAt(i * 4 * KiB, 4 * KiB));
+    assert.deepEqual([...served()].sort((a, b) => b - a), [10, 0, 0], 'one burst of 10 reads on one replica');
+    await new Promise<void>((resolve) => process.nextTick(resolve));
+    const second = Array.from({ length: 20 }, (_, i) => engine.readAt(i * 4 * KiB, 4 * KiB));
+    const after = served();
+    assert.equal(after.reduce((a, b) => a + b, 0), 30);
+    assert.ok(after.every((n) => n <= 16), `no replica got more than 16 of a burst: ${after}`);
+    assert.equal(after.filter((n) => n > 0).length, 3, `the second burst went to the idle replicas first: ${after}`);
+    await Promise.all([...first, ...second]);
+    await engine.close();
+  });
+
   it('keeps many I/Os in flight on one replica at once', async () => {
     const { cluster, engine } = await memoryEngine(1);
     cluster.latencyMs = () => 5;
