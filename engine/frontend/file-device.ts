@@ -81,6 +81,8 @@ export class FileDevice implements BlockDevice {
     const chunk = Buffer.alloc(Math.min(lengthBytes, 1024 * 1024));
     for (let off = 0; off < lengthBytes; off += chunk.length) {
       await this.writeAt(offsetBytes + off, chunk.subarray(0, Math.min(chunk.length, lengthBytes - off)));
+      // writeAt is synchronous underneath: let other connections in between the MiBs of a large unmap.
+      await new Promise<void>((resolve) => setImmediate(resolve));
     }
   }
 

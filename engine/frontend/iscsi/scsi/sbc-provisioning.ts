@@ -48,6 +48,9 @@ async function fill(ctx: Parameters<Handler>[0], lba: number, blocks: number, bl
     const n = Math.min(blocks - done, WRITE_SAME_CHUNK_BLOCKS);
     await ctx.device.writeAt((lba + done) * B, n * B === chunk.length ? chunk : chunk.subarray(0, n * B), { fua });
     done += n;
+    // A device may complete writes synchronously (FileDevice): give the event loop a turn, so a
+    // task management request (or another connection) gets in between the chunks.
+    await new Promise<void>((resolve) => setImmediate(resolve));
   }
   return true;
 }

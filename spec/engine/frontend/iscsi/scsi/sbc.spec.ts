@@ -165,6 +165,22 @@ describe('SBC commands', () => {
     assert.equal(r.device.data[2048 * 512], 0); // the second chunk was never written
   });
 
+  it('a long WRITE SAME on a device that writes synchronously still lets an abort in between chunks', async () => {
+    const r = await rig({ sizeBytes: 8 << 20 });
+    const ac = new AbortController();
+    const realWrite = r.device.writeAt.bind(r.device);
+    let writes = 0;
+    // Like FileDevice: the data is written before writeAt returns, the promise is already settled.
+    r.device.writeAt = (o, d, f) => {
+      writes++;
+      return realWrite(o, d, f);
+    };
+    setImmediate(() => ac.abort()); // task management arriving on the event loop
+    const res = await r.run(blockCdb(0x93, 0, 8192), { dataOut: blocksOf(1, 7), signal: ac.signal });
+    assert.equal(res.status, 0x40);
+    assert.ok(writes < 4, `stopped after ${writes} of 4 chunks`);
+  });
+
   it('write cache off (WCE 0) makes every write FUA', async () => {
     const r = await rig();
     const sense = await r.run(cdb(6, 0x1a, 0, 0x08, 0, 255));
