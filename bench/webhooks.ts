@@ -338,10 +338,19 @@ function cpuMs(pid: number): number {
   }
 }
 
-async function startServer(dir: string): Promise<{ port: number; pid: number; stop: () => Promise<void> }> {
-  const env: NodeJS.ProcessEnv = { ...process.env, SHORTHORN_LOG_LEVEL: 'warn' };
+/** The server process; its log (stderr) is read and counted, as a container runtime reads it. */
+async function startServer(dir: string): Promise<{ port: number; pid: number; logLines: () => number; stop: () => Promise<void> }> {
+  // The log level stays the Deployment's (info: one line per refusal), so its cost is in the figures.
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  delete env.SHORTHORN_LOG_LEVEL;
   delete env.KUBERNETES_SERVICE_HOST;
-  const child = spawn(process.execPath, [join(ROOT, 'bin', 'shorthorn.mjs'), 'webhooks', '--listen', '127.0.0.1:0', '--self-signed', dir], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [join(ROOT, 'bin', 'shorthorn.mjs'), 'webhooks', '--listen', '127.0.0.1:0', '--self-signed', dir], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let lines = 0;
+  let tail = '';
+  child.stderr.on('data', (c: Buffer) => {
+    for (let i = c.indexOf(10); i >= 0; i = c.indexOf(10, i + 1)) lines++;
+    tail = (tail + c.toString()).slice(-2000);
+  });
   const port = await new Promise<number>((resolve, reject) => {
     let buf = '';
     child.stdout.on('data', (c: Buffer) => {
@@ -349,11 +358,12 @@ async function startServer(dir: string): Promise<{ port: number; pid: number; st
       const m = /https:\/\/127\.0\.0\.1:(\d+)/.exec(buf);
       if (m) resolve(Number(m[1]));
     });
-    child.once('exit', (code) => reject(new Error(`the webhook server exited (${code}) before listening`)));
+    child.once('exit', (code) => reject(new Error(`the webhook server exited (${code}) before listening: ${tail}`)));
   });
   return {
     port,
     pid: child.pid ?? 0,
+    logLines: () => lines,
     stop: async () => {
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGTERM');
@@ -397,6 +407,7 @@ export async function run(args: string[]): Promise<void> {
     const adm = await phase('admission (mix of 5)', gen, server, ca, admissionShots(), rate, seconds);
     const os = await import('node:os');
     console.log(serverHistogram(await scrape(server.port, ca)));
+    console.log(`server log: ${server.logLines()} lines on stderr at the default level (info: one per refused review)`);
     console.log(`load average now ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} on ${os.cpus().length} cores`);
     console.log(`admission / anchor: p50 ×${(adm.p50 / anchor.p50).toFixed(2)}, p99 ×${(adm.p99 / anchor.p99).toFixed(2)}; goal p99 < 5 ms at 1,000/s: ${adm.p99 < 5 ? 'met' : 'not met'}`);
   } finally {
