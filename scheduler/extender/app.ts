@@ -4,7 +4,7 @@ import { Counter, Histogram, Registry } from 'prom-client';
 import { decode, formatInputError } from '../../api/decode.ts';
 import { ExtenderArgs, type ExtenderFilterResult, type HostPriority, type KubeNode } from './codecs.ts';
 import type { ExtenderDeps } from './deps.ts';
-import { parseJsonBody } from './json-body.ts';
+import { nodeNamesJson, parseJsonBody } from './json-body.ts';
 import { filterNodes } from './filter.ts';
 import { prioritizeNodes } from './prioritize.ts';
 import { resolvePodVolumes, type PodShorthornVolume } from './resolver.ts';
@@ -62,6 +62,16 @@ function filterAnswer(c: Candidates, passed: readonly string[], failed: Record<s
     FailedAndUnresolvableNodes: unresolvable,
     Error: error,
   };
+}
+
+/**
+ * JSON.stringify(answer), with the NodeNames list written by nodeNamesJson: when every candidate
+ * passes, the list is the request's own, and its text goes back without a walk over 5,000 strings.
+ * NOTE: the keys in the order of ExtenderFilterResult, as JSON.stringify writes them.
+ */
+function filterJson(a: ExtenderFilterResult): string {
+  if (a.NodeNames === null) return JSON.stringify(a);
+  return `{"Nodes":${JSON.stringify(a.Nodes)},"NodeNames":${nodeNamesJson(a.NodeNames)},"FailedNodes":${JSON.stringify(a.FailedNodes)},"FailedAndUnresolvableNodes":${JSON.stringify(a.FailedAndUnresolvableNodes)},"Error":${JSON.stringify(a.Error)}}`;
 }
 
 /**
@@ -131,7 +141,7 @@ export function createApp(deps: ExtenderDeps): express.Express {
       answer = filterAnswer(c, [], {}, {}, err instanceof Timeout ? `resolving the pod's volumes ${err.message}` : `internal error: ${(err as Error).message}`);
     }
     requests.inc({ verb: 'filter', outcome: answer.Error === '' ? 'ok' : 'error' });
-    res.json(answer);
+    res.set('Content-Type', 'application/json').send(filterJson(answer));
     end();
   });
 

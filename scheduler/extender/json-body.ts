@@ -74,6 +74,19 @@ function plainNames(text: string, open: number): { names: string[]; end: number 
   }
 }
 
+/**
+ * The JSON text of each NodeNames list the shortcut cut out: compact, and its strings hold nothing
+ * JSON.stringify escapes, so the text is exactly JSON.stringify(list). The filter answer, when every
+ * node passes, sends the list back as it came (see nodeNamesJson).
+ * NOTE: keyed by the list itself, which nothing changes after parsing (it is read-only downstream).
+ */
+const listText = new WeakMap<readonly string[], string>();
+
+/** JSON.stringify(names), taken from the request's own text when `names` is a list the shortcut cut out, unchanged. */
+export function nodeNamesJson(names: readonly string[]): string {
+  return listText.get(names) ?? JSON.stringify(names);
+}
+
 /** The shortcut alone: the parsed body with NodeNames cut out as substrings, or undefined when it does not apply. */
 export function parseWithNodeNames(text: string): unknown {
   const at = text.lastIndexOf(KEY);
@@ -92,6 +105,7 @@ export function parseWithNodeNames(text: string): unknown {
   }
   if (typeof rest !== 'object' || rest === null || Array.isArray(rest)) return undefined;
   (rest as { NodeNames: string[] }).NodeNames = arr.names;
+  listText.set(arr.names, text.slice(open, arr.end));
   return rest;
 }
 

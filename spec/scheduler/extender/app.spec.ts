@@ -128,6 +128,14 @@ describe('extender POST /filter', { timeout: 60_000 }, () => {
     });
   }
 
+  it('writes every NodeNames answer as JSON.stringify writes it (the list sent back as it came when every node passes)', async () => {
+    for (const c of filterCases) {
+      const res = await request(app).post('/filter').send({ Pod: pod(...c.claims), NodeNames: NODES });
+      assert.equal(res.text, JSON.stringify(res.body), c.name);
+      assert.match(res.headers['content-type'] ?? '', /^application\/json; charset=utf-8$/);
+    }
+  });
+
   it('answers the Nodes form with the node objects as sent, and NodeNames null', async () => {
     const items = ['n1', 'n4'].map((name) => ({ metadata: { name, labels: { x: 'y' } }, status: { conditions: [{ type: 'Ready', status: 'True' }] }, extra: { kept: true } }));
     const res = await request(app).post('/filter').send({ Pod: pod('pvc-vol-rwo'), Nodes: { metadata: {}, items } });

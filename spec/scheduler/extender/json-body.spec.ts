@@ -4,7 +4,7 @@ import * as E from 'fp-ts/Either';
 import express from 'express';
 import fc from 'fast-check';
 import request from 'supertest';
-import { parseJsonBody, parseWithNodeNames } from '../../../scheduler/extender/json-body.ts';
+import { nodeNamesJson, parseJsonBody, parseWithNodeNames } from '../../../scheduler/extender/json-body.ts';
 
 /** What body-parser's strict json() makes of a text: the value, or its error message. */
 function viaBodyParser(): (text: string) => Promise<{ value?: unknown; error?: string }> {
@@ -53,7 +53,9 @@ describe('parseJsonBody: body-parser strict JSON, with a shortcut for NodeNames'
   ];
   for (const c of shortcut) {
     it(`${c.applies ? 'takes' : 'does not take'} the shortcut for ${c.name}, and answers as body-parser`, async () => {
-      assert.equal(parseWithNodeNames(c.text) !== undefined, c.applies);
+      const cut = parseWithNodeNames(c.text) as { NodeNames: string[] } | undefined;
+      assert.equal(cut !== undefined, c.applies);
+      if (cut !== undefined) assert.equal(nodeNamesJson(cut.NodeNames), JSON.stringify(cut.NodeNames));
       assert.deepEqual(mine(c.text), await viaBodyParser()(c.text));
     });
   }
@@ -76,7 +78,11 @@ describe('parseJsonBody: body-parser strict JSON, with a shortcut for NodeNames'
     });
     fc.assert(
       fc.property(body, (text) => {
-        assert.deepEqual(mine(text), { value: JSON.parse(text) as unknown });
+        const got = mine(text);
+        assert.deepEqual(got, { value: JSON.parse(text) as unknown });
+        // The list's text, sent back by the filter when every node passes, is JSON.stringify's.
+        const list = (got.value as { NodeNames?: unknown; Pod?: { NodeNames?: unknown } }).NodeNames;
+        if (Array.isArray(list)) assert.equal(nodeNamesJson(list as string[]), JSON.stringify(list));
       }),
       { numRuns: 1000, seed: 20261125 },
     );
