@@ -28,7 +28,7 @@ interface Result {
   readonly latenciesMs: Float64Array;
   /** From the moment the request was actually sent (the service time alone). */
   readonly serviceMs: Float64Array;
-  /** How late the driver sent each request after its scheduled time (timer granularity, its own stalls). */
+  /** How late each request left after its scheduled time: the driver's timer tick, its own stalls, and waiting for a free connection while the server holds all of them. */
   readonly latenessMs: Float64Array;
   readonly errors: number;
   readonly elapsedS: number;
@@ -324,7 +324,7 @@ function summary(name: string, r: Result): { p50: number; p99: number } {
   const sv = Float64Array.from(r.serviceMs).sort();
   const late = Float64Array.from(r.latenessMs).sort();
   console.log(`${name.padEnd(22)} n=${s.length} rate=${(s.length / r.elapsedS).toFixed(0)}/s errors=${r.errors}  p50=${f(p50)} ms  p90=${f(pct(s, 90))} ms  p99=${f(p99)} ms  p99.9=${f(pct(s, 99.9))} ms  max=${f(s[s.length - 1] ?? NaN)} ms`);
-  console.log(`${''.padEnd(22)} service time only (from the actual send): p50=${f(pct(sv, 50))} ms  p99=${f(pct(sv, 99))} ms; send lateness (actual send − scheduled): p50=${f(pct(late, 50))} ms  p99=${f(pct(late, 99))} ms`);
+  console.log(`${''.padEnd(22)} service time only (from the actual send): p50=${f(pct(sv, 50))} ms  p99=${f(pct(sv, 99))} ms; send lateness (timer tick + wait for a free connection): p50=${f(pct(late, 50))} ms  p99=${f(pct(late, 99))} ms`);
   return { p50, p99 };
 }
 
