@@ -75,16 +75,19 @@ function plainNames(text: string, open: number): { names: string[]; end: number 
 }
 
 /**
- * The JSON text of each NodeNames list the shortcut cut out: compact, and its strings hold nothing
- * JSON.stringify escapes, so the text is exactly JSON.stringify(list). The filter answer, when every
- * node passes, sends the list back as it came (see nodeNamesJson).
- * NOTE: keyed by the list itself, which nothing changes after parsing (it is read-only downstream).
+ * The JSON text of a NodeNames list the shortcut cut out, kept on the list itself (a non-enumerable
+ * symbol: invisible to JSON.stringify, assert and io-ts). Compact, and its strings hold nothing
+ * JSON.stringify escapes, so the text is exactly JSON.stringify(list). The filter answer, when
+ * every node passes, sends the list back as it came (see nodeNamesJson).
+ * NOTE: not a WeakMap: V8's young-generation collector keeps ephemeron values alive, so each
+ * request's 5,000 names and body text survived into the old generation. Nothing changes the list
+ * after parsing (it is read-only downstream), so the text stays true.
  */
-const listText = new WeakMap<readonly string[], string>();
+const LIST_TEXT = Symbol('NodeNames JSON text');
 
-/** JSON.stringify(names), taken from the request's own text when `names` is a list the shortcut cut out, unchanged. */
+/** JSON.stringify(names), taken from the request's own text when `names` is a list the shortcut cut out. */
 export function nodeNamesJson(names: readonly string[]): string {
-  return listText.get(names) ?? JSON.stringify(names);
+  return (names as { [LIST_TEXT]?: string })[LIST_TEXT] ?? JSON.stringify(names);
 }
 
 /** The shortcut alone: the parsed body with NodeNames cut out as substrings, or undefined when it does not apply. */
@@ -105,7 +108,7 @@ export function parseWithNodeNames(text: string): unknown {
   }
   if (typeof rest !== 'object' || rest === null || Array.isArray(rest)) return undefined;
   (rest as { NodeNames: string[] }).NodeNames = arr.names;
-  listText.set(arr.names, text.slice(open, arr.end));
+  Object.defineProperty(arr.names, LIST_TEXT, { value: text.slice(open, arr.end) });
   return rest;
 }
 

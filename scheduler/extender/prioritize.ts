@@ -114,13 +114,14 @@ export function prioritizeNodes(deps: ExtenderDeps, names: readonly string[], vo
   const anyFree = tables.some((t) => t.byFreeSpace);
   const perRack = new Map<string, number>();
   // Raw scores, integers 0..10, by candidate; a candidate missing from the graph scores 0. A plain
-  // array of small integers: a typed array would cost an ArrayBuffer per call for the GC to sweep.
-  const raw: number[] = [];
+  // array of small integers, sized once: a typed array would cost an ArrayBuffer per call for the GC
+  // to sweep, and growing by push would copy it several times.
+  const raw = new Array<number>(names.length);
   let lowest = MAX_EXTENDER_PRIORITY;
   for (let i = 0; i < names.length; i++) {
     const n = deps.graph.node(names[i] as string);
     if (n === undefined) {
-      raw.push(0);
+      raw[i] = 0;
       lowest = 0;
       continue;
     }
@@ -133,13 +134,13 @@ export function prioritizeNodes(deps: ExtenderDeps, names: readonly string[], vo
       if (cached === undefined) perRack.set(n.rackKey, sum);
     }
     if (sum === 0) {
-      raw.push(0);
+      raw[i] = 0;
       lowest = 0;
       continue;
     }
     const pressure = Math.min(1, 0.5 + 2 * freeFraction(p, n));
     const score = Math.max(0, Math.min(MAX_EXTENDER_PRIORITY, Math.round((sum * pressure) / vols.length)));
-    raw.push(score);
+    raw[i] = score;
     if (score < lowest) lowest = score;
   }
   const out: HostPriority[] = [];
