@@ -12,8 +12,8 @@ import * as E from 'fp-ts/Either';
  *
  * The shortcut applies only where it provably gives what JSON.parse gives; anything else goes
  * through JSON.parse whole:
- *  - the last `"NodeNames":[` of the text sits at depth 1 of the root object, outside any string
- *    (a scan of the text before it);
+ *  - the first `"NodeNames":[` of the text sits at depth 1 of the root object, outside any string
+ *    (a scan of the text before it: kube-scheduler writes the Pod first, a few KiB);
  *  - the array is compact (no whitespace) and its strings hold no backslash or control character
  *    (so each string's value is its text);
  *  - the text after the array holds no backslash and no other `"NodeNames"` (no later key, escaped
@@ -92,7 +92,7 @@ export function nodeNamesJson(names: readonly string[]): string {
 
 /** The shortcut alone: the parsed body with NodeNames cut out as substrings, or undefined when it does not apply. */
 export function parseWithNodeNames(text: string): unknown {
-  const at = text.lastIndexOf(KEY);
+  const at = text.indexOf(KEY);
   if (at < 0) return undefined;
   const open = at + KEY.length - 1;
   const arr = plainNames(text, open);
