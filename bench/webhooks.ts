@@ -28,7 +28,10 @@ interface Result {
   readonly latenciesMs: Float64Array;
   /** From the moment the request was actually sent (the service time alone). */
   readonly serviceMs: Float64Array;
-  /** How late each request left after its scheduled time: the driver's timer tick, its own stalls, and waiting for a free connection while the server holds all of them. */
+  /**
+   * How late each request left after its scheduled time: the driver's timer tick, its own stalls,
+   * and waiting for a free connection while the server holds all of them.
+   */
   readonly latenessMs: Float64Array;
   readonly errors: number;
   readonly elapsedS: number;

@@ -15,9 +15,9 @@ export interface ServerClasses {
  * Express 5 re-parents every request and response with `Object.setPrototypeOf` (application.js
  * `app.handle`). Under load that was the server's tail: with it, about 3.5 MB of young objects
  * survived every scavenge (every request's objects promoted; 3–12 ms pauses at 1,000 requests/s,
- * measured with --trace-gc-nvp), where a plain Node handler on the same sockets left ~2 KB. When the prototype is
- * already the app's, express's call is a no-op (same prototype: nothing to change), so express
- * still runs every request, and the scavenges fall to ~0.5 ms with ~2 KB surviving.
+ * measured with --trace-gc-nvp), where a plain Node handler on the same sockets left ~2 KB. When
+ * the prototype is already the app's, express's call is a no-op (same prototype: nothing to
+ * change), so express still runs every request, and scavenges fall to ~0.5 ms with ~2 KB left.
  */
 export function expressServerClasses(app: express.Express): ServerClasses | Record<string, never> {
   // NOTE: Node's IncomingMessage and ServerResponse are plain functions (Node 20), so they can run on
