@@ -118,7 +118,9 @@ export class ClusterGraph implements PlacementView {
       this.rackMap.set(rackKey, rack);
       insertSorted(zone.racks, rack, (r) => r.key);
     }
-    const node: NodeInfo = { name: f.name, zone: f.zone, region: f.region, rack: f.rack, rackKey, tags: f.tags, ready: f.ready, schedulable: f.schedulable, evictionRequested: f.evictionRequested, disks: [], minUsage: Infinity };
+    // The nodes of a rack share one rackKey string (its first node's): a map keyed by rackKey (the
+    // extender's per-rack scores) then matches by pointer instead of comparing two strings' characters.
+    const node: NodeInfo = { name: f.name, zone: f.zone, region: f.region, rack: f.rack, rackKey: rack.nodes[0]?.rackKey ?? rackKey, tags: f.tags, ready: f.ready, schedulable: f.schedulable, evictionRequested: f.evictionRequested, disks: [], minUsage: Infinity };
     this.ensure(key.region(f.region), { level: 'region', name: f.region });
     this.ensure(key.zone(f.zone), { level: 'zone', info: zone }, key.region(f.region));
     this.ensure(key.rack(f.zone, f.rack), { level: 'rack', info: rack }, key.zone(f.zone));
