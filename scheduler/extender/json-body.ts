@@ -54,24 +54,52 @@ function isTopLevel(text: string, at: number): boolean {
   return depth === 1;
 }
 
-/** The strings of the compact array starting at `open` (its '['), and the offset after its ']'; undefined if it is not one. */
+/**
+ * Offsets of the names' closing quotes, reused from call to call.
+ * NOTE: module state, safe because plainNames runs synchronously from start to end on one thread.
+ */
+let closes = new Int32Array(1024);
+
+/**
+ * The strings of the compact array starting at `open` (its '['), and the offset after its ']';
+ * undefined if it is not one. Two passes: the structure first (no string is made for a body that
+ * then goes through JSON.parse), then the names into an array of the right size (growing one by
+ * push copies it a dozen times for 5,000 names).
+ */
 function plainNames(text: string, open: number): { names: string[]; end: number } | undefined {
-  const names: string[] = [];
-  let i = open + 1;
-  if (text.charCodeAt(i) === CLOSE_ARRAY) return { names, end: i + 1 };
-  for (;;) {
-    if (text.charCodeAt(i) !== QUOTE) return undefined;
-    const close = text.indexOf('"', i + 1);
-    if (close < 0) return undefined;
-    names.push(text.slice(i + 1, close));
-    const next = text.charCodeAt(close + 1);
-    if (next === CLOSE_ARRAY) {
-      // One check over the whole array instead of one per name.
-      return NOT_PLAIN.test(text.slice(open, close + 2)) ? undefined : { names, end: close + 2 };
+  let count = 0;
+  let end = open + 2;
+  if (text.charCodeAt(open + 1) !== CLOSE_ARRAY) {
+    for (let i = open + 1; ; ) {
+      if (text.charCodeAt(i) !== QUOTE) return undefined;
+      const close = text.indexOf('"', i + 1);
+      if (close < 0) return undefined;
+      if (count === closes.length) {
+        const grown = new Int32Array(count * 2);
+        grown.set(closes);
+        closes = grown;
+      }
+      closes[count++] = close;
+      const next = text.charCodeAt(close + 1);
+      if (next === CLOSE_ARRAY) {
+        end = close + 2;
+        break;
+      }
+      if (next !== COMMA) return undefined;
+      i = close + 2;
     }
-    if (next !== COMMA) return undefined;
-    i = close + 2;
   }
+  // One check over the whole array instead of one per name.
+  if (NOT_PLAIN.test(text.slice(open, end))) return undefined;
+  const names = new Array<string>(count);
+  // Each name starts after its opening quote: 2 past '[', then 3 past the previous closing quote ('","').
+  let from = open + 2;
+  for (let k = 0; k < count; k++) {
+    const close = closes[k] as number;
+    names[k] = text.slice(from, close);
+    from = close + 3;
+  }
+  return { names, end };
 }
 
 /**

@@ -32,6 +32,8 @@ describe('parseJsonBody: body-parser strict JSON, with a shortcut for NodeNames'
     { name: 'a compact body as kube-scheduler (Go) writes it', text: go({ Pod: { metadata: { name: 'p' } }, Nodes: null, NodeNames: names }), applies: true },
     { name: 'NodeNames first, the Pod after it', text: go({ NodeNames: names, Pod: { metadata: { name: 'p' } } }), applies: true },
     { name: 'an empty NodeNames', text: go({ Pod: {}, NodeNames: [] }), applies: true },
+    { name: '3,000 names (more than the offsets buffer starts with)', text: go({ Pod: {}, NodeNames: Array.from({ length: 3000 }, (_, i) => `worker-${i}`) }), applies: true },
+    { name: 'a list of one empty name', text: go({ Pod: {}, NodeNames: [''] }), applies: true },
     { name: 'names with spaces and non-ASCII characters', text: go({ Pod: {}, NodeNames: ['a b', 'nœud-1', '😀'] }), applies: true },
     { name: 'an earlier duplicate key (the last one wins, as in JSON.parse)', text: '{"NodeNames":null,"Pod":{},"NodeNames":["a"]}', applies: true },
     { name: 'whitespace inside the array', text: '{"Pod":{},"NodeNames":["a", "b"]}', applies: false },
