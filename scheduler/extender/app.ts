@@ -65,13 +65,21 @@ function filterAnswer(c: Candidates, passed: readonly string[], failed: Record<s
 }
 
 /**
- * JSON.stringify(answer), with the NodeNames list written by nodeNamesJson: when every candidate
- * passes, the list is the request's own, and its text goes back without a walk over 5,000 strings.
+ * The bytes of JSON.stringify(answer), with the NodeNames list written by nodeNamesJson: when every
+ * candidate passes, the list is the request's own, and its text goes back without a walk over
+ * 5,000 strings. The parts are encoded straight into one buffer: joined into one string first, the
+ * 64 KiB list would be copied once more on the heap before encoding.
  * NOTE: the keys in the order of ExtenderFilterResult, as JSON.stringify writes them.
  */
-function filterJson(a: ExtenderFilterResult): string {
-  if (a.NodeNames === null) return JSON.stringify(a);
-  return `{"Nodes":${JSON.stringify(a.Nodes)},"NodeNames":${nodeNamesJson(a.NodeNames)},"FailedNodes":${JSON.stringify(a.FailedNodes)},"FailedAndUnresolvableNodes":${JSON.stringify(a.FailedAndUnresolvableNodes)},"Error":${JSON.stringify(a.Error)}}`;
+function filterJson(a: ExtenderFilterResult): Buffer {
+  if (a.NodeNames === null) return Buffer.from(JSON.stringify(a));
+  const parts = [`{"Nodes":${JSON.stringify(a.Nodes)},"NodeNames":`, nodeNamesJson(a.NodeNames), `,"FailedNodes":${JSON.stringify(a.FailedNodes)},"FailedAndUnresolvableNodes":${JSON.stringify(a.FailedAndUnresolvableNodes)},"Error":${JSON.stringify(a.Error)}}`];
+  let length = 0;
+  for (const p of parts) length += Buffer.byteLength(p);
+  const out = Buffer.allocUnsafe(length);
+  let at = 0;
+  for (const p of parts) at += out.write(p, at);
+  return out;
 }
 
 /**
@@ -141,7 +149,8 @@ export function createApp(deps: ExtenderDeps): express.Express {
       answer = filterAnswer(c, [], {}, {}, err instanceof Timeout ? `resolving the pod's volumes ${err.message}` : `internal error: ${(err as Error).message}`);
     }
     requests.inc({ verb: 'filter', outcome: answer.Error === '' ? 'ok' : 'error' });
-    res.set('Content-Type', 'application/json').send(filterJson(answer));
+    // express adds the charset only to string bodies: written out, as res.json() would send it.
+    res.set('Content-Type', 'application/json; charset=utf-8').send(filterJson(answer));
     end();
   });
 
