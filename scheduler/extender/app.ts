@@ -4,7 +4,7 @@ import { Counter, Histogram, Registry } from 'prom-client';
 import { decode, formatInputError } from '../../api/decode.ts';
 import { ExtenderArgs, type ExtenderFilterResult, type HostPriority, type KubeNode } from './codecs.ts';
 import type { ExtenderDeps } from './deps.ts';
-import { nodeNamesJson, parseJsonBody } from './json-body.ts';
+import { nodeNamesJson, parseJsonBody, utf8BodyText } from './json-body.ts';
 import { filterNodes } from './filter.ts';
 import { prioritizeNodes } from './prioritize.ts';
 import { resolvePodVolumes, type PodShorthornVolume } from './resolver.ts';
@@ -102,14 +102,14 @@ export function createApp(deps: ExtenderDeps): express.Express {
   // kube-scheduler sends application/json; any type is read as JSON so a missing header is not a silent empty body.
   const limit = deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const json = express.json({ limit, type: () => true, strict: true });
-  // The same reading (limits, content-encoding, errors) as text, then parsed by parseJsonBody: body-parser's
-  // strict JSON with a shortcut for NodeNames (json-body.ts). Only for UTF-8 bodies, json()'s default.
-  const text = express.text({ limit, type: () => true, defaultCharset: 'utf-8' });
+  // The same reading (limits, content-encoding, errors) as bytes, decoded once, then parsed by parseJsonBody:
+  // body-parser's strict JSON with a shortcut for NodeNames (json-body.ts). Only for UTF-8 bodies, json()'s default.
+  const raw = express.raw({ limit, type: () => true });
   app.use((req: Request, res: Response, next: NextFunction) => {
     if (!isUtf8Json(req.headers['content-type'])) return json(req, res, next);
-    text(req, res, (err?: unknown) => {
-      if (err !== undefined || typeof req.body !== 'string') return next(err);
-      const parsed = parseJsonBody(req.body);
+    raw(req, res, (err?: unknown) => {
+      if (err !== undefined || !Buffer.isBuffer(req.body)) return next(err);
+      const parsed = parseJsonBody(utf8BodyText(req.body));
       if (E.isLeft(parsed)) return next(Object.assign(new SyntaxError(parsed.left.message), { type: 'entity.parse.failed' }));
       req.body = parsed.right;
       next();

@@ -140,6 +140,19 @@ export function parseWithNodeNames(text: string): unknown {
   return rest;
 }
 
+/** The UTF-8 byte order mark, as a decoded character. */
+const BOM = '\ufeff';
+
+/**
+ * A UTF-8 body's text as body-parser decodes it (iconv-lite over Node's StringDecoder): invalid
+ * sequences become U+FFFD, and a leading byte order mark is dropped. Decoded in one piece, it is
+ * one flat string, not a rope of chunks that the first search would copy again.
+ */
+export function utf8BodyText(bytes: Buffer): string {
+  const text = bytes.toString('utf8');
+  return text.startsWith(BOM) ? text.slice(1) : text;
+}
+
 /** JSON's insignificant whitespace, as body-parser's strict check reads it. */
 const FIRST_NON_WHITESPACE = /^[\x20\x09\x0a\x0d]*([^\x20\x09\x0a\x0d]|$)/;
 

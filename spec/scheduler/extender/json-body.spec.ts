@@ -4,10 +4,10 @@ import * as E from 'fp-ts/Either';
 import express from 'express';
 import fc from 'fast-check';
 import request from 'supertest';
-import { nodeNamesJson, parseJsonBody, parseWithNodeNames } from '../../../scheduler/extender/json-body.ts';
+import { nodeNamesJson, parseJsonBody, parseWithNodeNames, utf8BodyText } from '../../../scheduler/extender/json-body.ts';
 
-/** What body-parser's strict json() makes of a text: the value, or its error message. */
-function viaBodyParser(): (text: string) => Promise<{ value?: unknown; error?: string }> {
+/** What body-parser's strict json() makes of a text (or of bytes): the value, or its error message. */
+function viaBodyParser(): (text: string | Buffer) => Promise<{ value?: unknown; error?: string }> {
   const app = express();
   app.use(express.json({ type: () => true, strict: true, limit: 1024 * 1024 }));
   app.post('/', (req, res) => {
@@ -16,7 +16,8 @@ function viaBodyParser(): (text: string) => Promise<{ value?: unknown; error?: s
   app.use((err: { message: string }, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
     res.status(400).json({ error: err.message });
   });
-  return async (text) => (await request(app).post('/').set('content-type', 'application/json').send(text)).body as { value?: unknown; error?: string };
+  return async (text) =>
+    (await request(app).post('/').set('content-type', 'application/json').serialize((b: unknown) => b as string).send(text)).body as { value?: unknown; error?: string };
 }
 
 const mine = (text: string): { value?: unknown; error?: string } => {
@@ -69,6 +70,30 @@ describe('parseJsonBody: body-parser strict JSON, with a shortcut for NodeNames'
       assert.deepEqual(mine(text), await viaBodyParser()(text));
     });
   }
+
+  const bytes: { name: string; body: Buffer }[] = [
+    { name: 'a byte order mark', body: Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(go({ Pod: {}, NodeNames: names }))]) },
+    { name: 'two byte order marks', body: Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf, 0xef, 0xbb, 0xbf]), Buffer.from('{}')]) },
+    { name: 'an invalid byte inside a name', body: Buffer.concat([Buffer.from('{"Pod":{},"NodeNames":["a'), Buffer.from([0xff]), Buffer.from('b","c"]}')]) },
+    { name: 'a truncated multi-byte character inside a name', body: Buffer.concat([Buffer.from('{"Pod":{},"NodeNames":["a'), Buffer.from([0xe2, 0x82]), Buffer.from('"]}')]) },
+    { name: 'a truncated multi-byte character at the end', body: Buffer.concat([Buffer.from('{"NodeNames":["a"]}'), Buffer.from([0xe2])]) },
+  ];
+  for (const c of bytes) {
+    it(`decodes ${c.name} as body-parser does`, async () => {
+      assert.deepEqual(mine(utf8BodyText(c.body)), await viaBodyParser()(c.body));
+    });
+  }
+
+  it('decodes random bytes inside a body as body-parser does', async () => {
+    const parse = viaBodyParser();
+    await fc.assert(
+      fc.asyncProperty(fc.uint8Array({ maxLength: 12 }), fc.uint8Array({ maxLength: 4 }), async (inName, atEnd) => {
+        const body = Buffer.concat([Buffer.from('{"Pod":{},"NodeNames":["x'), inName, Buffer.from('","y"]}'), atEnd]);
+        assert.deepEqual(mine(utf8BodyText(body)), await parse(body));
+      }),
+      { numRuns: 150, seed: 20261125 },
+    );
+  });
 
   it('gives what JSON.parse gives for random objects with a NodeNames key anywhere', () => {
     const nameArb = fc.oneof(fc.string(), fc.constantFrom('node-00001', 'ip-10-0-1-2.ec2.internal', 'a"b', 'c\\d', '\n'));
