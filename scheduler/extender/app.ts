@@ -41,6 +41,15 @@ function isUtf8Json(contentType: string | undefined): boolean {
   return contentType === undefined || UTF8_JSON.test(contentType);
 }
 
+/**
+ * Drops the parsed body once the answer is written. Node keeps the request object reachable from
+ * its connection until the next request arrives, and with it 5,000 names and the body's text: a
+ * young-generation collection between two calls would copy them all (1–3 ms) for nothing.
+ */
+function releaseBody(req: Request): void {
+  req.body = undefined;
+}
+
 class Timeout extends Error {}
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
@@ -151,6 +160,7 @@ export function createApp(deps: ExtenderDeps): express.Express {
     requests.inc({ verb: 'filter', outcome: answer.Error === '' ? 'ok' : 'error' });
     // express adds the charset only to string bodies: written out, as res.json() would send it.
     res.set('Content-Type', 'application/json; charset=utf-8').send(filterJson(answer));
+    releaseBody(req);
     end();
   });
 
@@ -176,6 +186,7 @@ export function createApp(deps: ExtenderDeps): express.Express {
       requests.inc({ verb: 'prioritize', outcome: 'error' });
     }
     res.json(answer);
+    releaseBody(req);
     end();
   });
 
