@@ -14,7 +14,7 @@ import { quantityBytes } from '../api/quantity.ts';
 import type { Volume } from '../api/codecs/volume.ts';
 import { resolveSettings } from '../api/settings.ts';
 import { createApp } from '../scheduler/extender/app.ts';
-import { extenderServerClasses } from '../scheduler/extender/server-classes.ts';
+import { expressServerClasses } from '../api/http/express-classes.ts';
 import { CSI_DRIVER, MemoryKubeView } from '../scheduler/extender/resolver.ts';
 import { buildGraph } from '../scheduler/graph/build.ts';
 import { placeReplicas } from '../scheduler/placement/place.ts';
@@ -81,7 +81,7 @@ async function serve(nodeCount: number, volumeCount: number): Promise<void> {
   // Server-side time per request (arrival to last byte written), by path: separates the extender's work from the loopback and the client.
   const serverTimes = new Map<string, number[]>();
   // As `shorthorn placement` serves it (scheduler/service.ts): requests born with express's prototypes.
-  const server = createServer({ ...extenderServerClasses(app) }, (req, res) => {
+  const server = createServer({ ...expressServerClasses(app) }, (req, res) => {
     const a = performance.now();
     res.on('finish', () => {
       const k = req.url ?? '';

@@ -37,11 +37,11 @@ export async function startPlacementService(opts: PlacementServiceOptions): Prom
   let extenderUrl: string | undefined;
   if (opts.extender !== undefined) {
     const { createApp } = await import('./extender/app.ts');
-    const { extenderServerClasses } = await import('./extender/server-classes.ts');
+    const { expressServerClasses } = await import('../api/http/express-classes.ts');
     const app = createApp({ graph: controller.graph, volume: (n) => controller.volume(n), settings: () => controller.currentSettings(), kube: opts.extender.kube, log: opts.log.with({ component: 'extender' }) });
     const tls = opts.extender.tls;
-    // Requests born with express's prototypes: see server-classes.ts (young-generation GC between calls).
-    const classes = extenderServerClasses(app);
+    // Requests born with express's prototypes: see api/http/express-classes.ts (young-generation GC between calls).
+    const classes = expressServerClasses(app);
     server = tls === undefined ? createHttpServer({ ...classes }, app) : createHttpsServer({ cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile), ...classes }, app);
     // Bounded in time as well as size: the scheduler gives up after its httpTimeout (5 s by default).
     server.requestTimeout = 10_000;

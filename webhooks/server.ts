@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../api/log.ts';
 import { createApp } from './app.ts';
-import { expressServerClasses } from './express-classes.ts';
+import { expressServerClasses } from '../api/http/express-classes.ts';
 import type { StoreReader } from './facts.ts';
 import { createMetrics, type WebhookMetrics } from './metrics.ts';
 import { CertReloader } from './tls/cert-reloader.ts';
@@ -37,7 +37,7 @@ export async function startWebhookServer(opts: WebhookServerOptions): Promise<We
   reloader.on('reload', () => opts.log?.info('serving certificate reloaded', { certFile: opts.certFile }));
   reloader.on('reload-failed', (e: Error) => opts.log?.warn('serving certificate not reloaded; keeping the current one', { certFile: opts.certFile, error: e }));
   const app = createApp({ store: opts.store, metrics: opts.metrics ?? createMetrics(), ready: () => server?.listening === true, ...(opts.log ? { log: opts.log } : {}) });
-  // Requests and responses are born with express's prototypes (see express-classes.ts: the GC tail).
+  // Requests and responses are born with express's prototypes (see api/http/express-classes.ts: the GC tail).
   server = createServer({ ...reloader.pair, minVersion: 'TLSv1.2', ...expressServerClasses(app) }, app);
   // Keep connections from the API server open between reviews; a client error never crashes us.
   server.keepAliveTimeout = 65_000;

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createServer, IncomingMessage, request, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
-import { extenderServerClasses } from '../../../scheduler/extender/server-classes.ts';
+import { expressServerClasses } from '../../../api/http/express-classes.ts';
 
 function post(port: number, path: string, body: string): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
@@ -17,7 +17,7 @@ function post(port: number, path: string, body: string): Promise<{ status: numbe
   });
 }
 
-describe('extender server classes', { timeout: 30_000 }, () => {
+describe('an express server with the shared server classes (as the extender serves)', { timeout: 30_000 }, () => {
   it('builds requests and responses with the app prototypes, and express serves them as usual', async () => {
     const app = express();
     app.use(express.json());
@@ -26,7 +26,7 @@ describe('extender server classes', { timeout: 30_000 }, () => {
       seen.push({ req: Object.getPrototypeOf(req) === app.request, res: Object.getPrototypeOf(res) === app.response, node: req instanceof IncomingMessage && res instanceof ServerResponse });
       res.json({ got: req.body as unknown, path: req.path });
     });
-    const server = createServer({ ...extenderServerClasses(app) }, app);
+    const server = createServer({ ...expressServerClasses(app) }, app);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
       const port = (server.address() as AddressInfo).port;

@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
-import { expressServerClasses } from '../../webhooks/express-classes.ts';
+import { expressServerClasses } from '../../../api/http/express-classes.ts';
 
 interface Seen {
   readonly requestProtoIsApps: boolean;
