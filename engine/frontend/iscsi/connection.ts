@@ -52,7 +52,7 @@ export class Connection implements SessionOwner {
   private pingAge = 0;
   private readonly timer: NodeJS.Timeout;
   private readonly closed: Promise<void>;
-  /** Responses sent in one event-loop turn leave in one writev (see `send`). */
+  /** Responses sent while one event is handled leave in one writev (see `send`). */
   private tickCorked = false;
   private readonly flushTick = (): void => {
     this.tickCorked = false;
@@ -220,11 +220,13 @@ export class Connection implements SessionOwner {
     if (this.state === 'closed') return;
     const s = this.socket;
     if (!this.tickCorked) {
-      // Batch: commands completing in the same poll phase answer with one writev, not one
-      // syscall each; setImmediate runs right after the poll phase, so latency stays a turn.
+      // Batch: the answers produced while one chunk of commands is handled (a synchronous device
+      // answers them all in its microtasks) leave in one writev, not one syscall each. nextTick
+      // runs as soon as that work is done; setImmediate waited for the check phase and cost an
+      // extra poll per I/O (QD1 4 KiB I/O ~5-25% faster, measured with qemu-img bench).
       this.tickCorked = true;
       s.cork();
-      setImmediate(this.flushTick);
+      process.nextTick(this.flushTick);
     }
     const len = data === undefined ? 0 : data.length;
     let ok: boolean;
