@@ -13,6 +13,7 @@ export type RuleId =
   | 'volume-name'
   | 'volume-size'
   | 'volume-size-shrink'
+  | 'volume-expansion'
   | 'volume-size-step'
   | 'volume-strict-local'
   | 'volume-locality-change'

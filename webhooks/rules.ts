@@ -8,6 +8,7 @@ import { checkEngineImmutable, checkReplicaImmutable, checkVolumeExists } from '
 import { checkNodeDelete, NODE_CHECKS } from './validate/node.ts';
 import { checkSetting } from './validate/setting.ts';
 import { VOLUME_CHECKS } from './validate/volume.ts';
+import { checkExpansion } from './validate/volume-expansion.ts';
 import { VOLUME_UPDATE_CHECKS } from './validate/volume-update.ts';
 
 /** The rules of one kind: its codec, mutators, checks (CREATE and UPDATE), and DELETE checks. */
@@ -37,10 +38,16 @@ export const RULES: Readonly<Record<Kind, KindRules>> = {
   Volume: {
     codec: KINDS.Volume.codec as t.Type<unknown, unknown, unknown>,
     mutators: [mutateVolume],
-    checks: [...VOLUME_CHECKS, ...VOLUME_UPDATE_CHECKS] as Check<never>[],
+    checks: [...VOLUME_CHECKS, ...VOLUME_UPDATE_CHECKS, checkExpansion] as Check<never>[],
     deleteChecks: [],
-    // Nodes only feed the redundancy warnings, given on CREATE and when numberOfReplicas changes.
-    needs: (req) => (req.operation === 'DELETE' ? NONE : { ...NONE, settings: true, nodes: req.operation === 'CREATE' || getIn(req.object, ['spec', 'numberOfReplicas']) !== getIn(req.oldObject, ['spec', 'numberOfReplicas']) }),
+    // Nodes feed the redundancy warnings (on CREATE and when numberOfReplicas changes); a size
+    // change also reads the replicas and their disks (checkExpansion).
+    needs: (req) => {
+      if (req.operation === 'DELETE') return NONE;
+      const resized = req.operation === 'UPDATE' && getIn(req.object, ['spec', 'size']) !== getIn(req.oldObject, ['spec', 'size']);
+      const nodes = resized || req.operation === 'CREATE' || getIn(req.object, ['spec', 'numberOfReplicas']) !== getIn(req.oldObject, ['spec', 'numberOfReplicas']);
+      return { ...NONE, settings: true, nodes, replicas: resized };
+    },
   },
   Node: {
     codec: KINDS.Node.codec as t.Type<unknown, unknown, unknown>,

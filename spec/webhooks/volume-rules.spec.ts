@@ -111,8 +111,32 @@ const create: Case[] = [
   },
 ];
 
+const GiB = 1024 ** 3;
+
+/** v1 (10Gi) with replica v1-r1 on disk d1 of n1 (maxGi of space), and optionally a v2 replica of othersGi there too. */
+async function seedOnDisk(s: EmbeddedStore, o: { maxGi?: number; othersGi?: number; nodeID?: string; reported?: boolean } = {}): Promise<void> {
+  await seedVolume(s);
+  await s.create('Node', obj('Node', 'n1', { spec: { disks: { d1: { path: '/data/d1' } } } }));
+  if (o.reported !== false) {
+    const n = await s.get('Node', 'n1');
+    await s.updateStatus('Node', { ...n, status: { diskStatus: { d1: { diskUUID: 'u1', storageMaximum: String((o.maxGi ?? 100) * GiB) } } } });
+  }
+  const replica = (name: string, volume: string, size: string, nodeID: string) =>
+    obj('Replica', name, { spec: { volumeName: volume, volumeSize: size, nodeID, diskID: nodeID === '' ? '' : 'u1', diskPath: nodeID === '' ? '' : '/data/d1', dataDirectoryName: name, desireState: 'running' } });
+  await s.create('Replica', replica('v1-r1', 'v1', '10Gi', o.nodeID ?? 'n1'));
+  if (o.othersGi !== undefined) {
+    await s.create('Volume', vol({ size: `${o.othersGi}Gi` }, 'v2'));
+    await s.create('Replica', replica('v2-r1', 'v2', `${o.othersGi}Gi`, 'n1'));
+  }
+}
+
 const update: Case[] = [
   { name: 'grows a volume in 2 MiB steps', kind: 'Volume', op: 'UPDATE', seed: seedVolume, target: 'v1', object: edit((s) => (s.size = '20Gi')), expect: { allowed: true, check: (o) => assert.equal(o.spec.size, '20Gi') } },
+  { name: 'grows a volume whose replica\'s disk has room for the growth', kind: 'Volume', op: 'UPDATE', seed: (s) => seedOnDisk(s, { maxGi: 100, othersGi: 80 }), target: 'v1', object: edit((s) => (s.size = '20Gi')), expect: { allowed: true, check: (o) => assert.equal(o.spec.size, '20Gi') } },
+  { name: 'refuses to grow past what the replica\'s disk can take, naming the disk, the room and the need', kind: 'Volume', op: 'UPDATE', seed: (s) => seedOnDisk(s, { maxGi: 100, othersGi: 85 }), target: 'v1', object: edit((s) => (s.size = '20Gi')), expect: { message: 'spec.size: cannot grow from 10Gi to 20Gi: disk "d1" of node "n1" has 5Gi schedulable left (storage-over-provisioning-percentage 100), the growth needs 10Gi (replica "v1-r1")' } },
+  { name: 'grows on the same disk when storage-over-provisioning-percentage makes room', kind: 'Volume', op: 'UPDATE', seed: async (s) => { await setting(s, 'storage-over-provisioning-percentage', '200'); await seedOnDisk(s, { maxGi: 100, othersGi: 85 }); }, target: 'v1', object: edit((s) => (s.size = '20Gi')), expect: { allowed: true } },
+  { name: 'refuses to grow while a replica is not on a disk yet', kind: 'Volume', op: 'UPDATE', seed: (s) => seedOnDisk(s, { nodeID: '' }), target: 'v1', object: edit((s) => (s.size = '20Gi')), expect: { message: 'spec.size: cannot grow from 10Gi to 20Gi: replica "v1-r1" is not on a disk yet' } },
+  { name: 'refuses to grow while the replica\'s disk has not reported its size', kind: 'Volume', op: 'UPDATE', seed: (s) => seedOnDisk(s, { reported: false }), target: 'v1', object: edit((s) => (s.size = '20Gi')), expect: { message: 'spec.size: cannot grow from 10Gi to 20Gi: disk "d1" of node "n1" has not reported its size yet (replica "v1-r1")' } },
   { name: 'refuses to shrink and says from what to what', kind: 'Volume', op: 'UPDATE', seed: seedVolume, target: 'v1', object: edit((s) => (s.size = '5Gi')), expect: { message: 'spec.size: cannot shrink from 10Gi to 5Gi' } },
   { name: 'refuses to grow by less than a 2 MiB step', kind: 'Volume', op: 'UPDATE', seed: seedVolume, target: 'v1', object: edit((s) => (s.size = '10737418241')), expect: { message: 'spec.size: can grow only in steps of 2Mi, got 10Gi to "10737418241"' } },
   { name: 'refuses to grow past 16Ti', kind: 'Volume', op: 'UPDATE', seed: seedVolume, target: 'v1', object: edit((s) => (s.size = '32Ti')), expect: { message: 'spec.size: expected at most 16Ti, got "32Ti"' } },

@@ -63,15 +63,18 @@ export const checkEviction: Check<Node> = ({ object }) => {
   return out;
 };
 
-/** The replicas kept on one disk of a node (matched by disk UUID, name or path). */
-export function replicasOnDisk(node: Node, diskName: string, replicas: readonly Replica[]): string[] {
+/** Whether a replica is kept on one disk of a node (matched by disk UUID, name or path). */
+export function isOnDisk(node: Node, diskName: string, r: Replica): boolean {
+  if (r.spec.nodeID !== node.metadata.name) return false;
   const uuid = node.status?.diskStatus?.[diskName]?.diskUUID;
   const path = node.spec.disks?.[diskName]?.path;
+  return (uuid !== undefined && r.spec.diskID === uuid) || r.spec.diskID === diskName || (path !== undefined && r.spec.diskPath === path);
+}
+
+/** The replicas kept on one disk of a node (matched by disk UUID, name or path). */
+export function replicasOnDisk(node: Node, diskName: string, replicas: readonly Replica[]): string[] {
   const names = new Set(Object.keys(node.status?.diskStatus?.[diskName]?.scheduledReplica ?? {}));
-  for (const r of replicas) {
-    if (r.spec.nodeID !== node.metadata.name) continue;
-    if ((uuid !== undefined && r.spec.diskID === uuid) || r.spec.diskID === diskName || (path !== undefined && r.spec.diskPath === path)) names.add(r.metadata.name);
-  }
+  for (const r of replicas) if (isOnDisk(node, diskName, r)) names.add(r.metadata.name);
   return [...names].sort();
 }
 
