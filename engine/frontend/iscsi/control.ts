@@ -61,7 +61,7 @@ export function handleTmf(conn: Connection, frame: Frame): void {
   }));
 }
 
-async function runTmf(conn: Connection, t: { fn: number; lun: number; referencedTaskTag: number; refCmdSn: number }): Promise<number> {
+async function runTmf(conn: Connection, t: { fn: number; lun: number; cmdSn: number; referencedTaskTag: number; refCmdSn: number }): Promise<number> {
   const session = conn.session;
   if (session === undefined) return TmfResponse.Rejected;
   const lu = conn.target.lu;
@@ -72,8 +72,15 @@ async function runTmf(conn: Connection, t: { fn: number; lun: number; referenced
     case TmfFunction.AbortTask: {
       const task = session.tasks.get(t.referencedTaskTag);
       if (task === undefined) {
-        // RFC 7143 §11.5.1: an unknown task whose RefCmdSN lies in the window counts as received and aborted.
-        return snInWindow(t.refCmdSn, session.expCmdSn, session.currentMaxCmdSn) || snLess(t.refCmdSn, session.expCmdSn) ? TmfResponse.FunctionComplete : TmfResponse.TaskDoesNotExist;
+        // RFC 7143 §11.6.1: a task the target does not hold, whose RefCmdSN lies in the CmdSN window
+        // and before the TMF's own CmdSN, has not arrived yet: it counts as received (and aborted), so
+        // the command is dropped if it comes and later ones are not held up by its gap. Outside the
+        // window (below ExpCmdSN: the command ran and its response is sent) the task does not exist.
+        if (snInWindow(t.refCmdSn, session.expCmdSn, session.currentMaxCmdSn) && snLess(t.refCmdSn, t.cmdSn)) {
+          session.consumeCmdSn(t.refCmdSn);
+          return TmfResponse.FunctionComplete;
+        }
+        return TmfResponse.TaskDoesNotExist;
       }
       const waits: Promise<void>[] = [];
       abortTask(conn, task, waits);

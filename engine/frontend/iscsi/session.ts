@@ -81,6 +81,17 @@ export class Session {
     }
   }
 
+  /**
+   * Counts `cmdSn` (in the window, not yet arrived) as received without running anything
+   * (RFC 7143 §11.6.1, ABORT TASK of a command still on its way): the command is dropped if it
+   * comes, and the commands after it are delivered as if it had run.
+   */
+  consumeCmdSn(cmdSn: number): void {
+    if (this.held.has(cmdSn)) return;
+    this.held.set(cmdSn, () => {});
+    this.runHeld();
+  }
+
   /** A fresh Target Transfer Tag (never the reserved 0xffffffff). */
   nextTtt(): number {
     this.ttt = (this.ttt + 1) >>> 0;

@@ -233,13 +233,50 @@ describe('iSCSI target over TCP with the test initiator', T, () => {
       assert.equal(await ini.taskManagement(TmfFunction.AbortTask, itt, cmdSn), TmfResponse.FunctionComplete);
       assert.deepEqual(gate.aborted, [0x88]);
       assert.equal(await ini.taskManagement(TmfFunction.AbortTask, 0x5555, ini.cmdSn + 1000), TmfResponse.TaskDoesNotExist);
-      assert.equal(await ini.taskManagement(TmfFunction.AbortTask, 0x5555, cmdSn), TmfResponse.FunctionComplete);
+      // The aborted command's CmdSN is below ExpCmdSN now: outside the window, so the task does not exist.
+      assert.equal(await ini.taskManagement(TmfFunction.AbortTask, itt, cmdSn), TmfResponse.TaskDoesNotExist);
       assert.ok(!ini.unsolicited.some((p) => p.itt === itt));
       gate.release();
       assert.equal((await ini.ping(Buffer.from('after'))).toString(), 'after');
       ini.destroy();
     } finally {
       await g.close();
+    }
+  });
+
+  it('ABORT TASK of a command that already answered is "task does not exist", never "function complete" (libiscsi AbortTaskSimpleAsync)', async () => {
+    const ini = await TestInitiator.open(t.portal, { targetName: t.iqn });
+    try {
+      const data = Buffer.alloc(4096, 0x5a);
+      const cmdSn = ini.cmdSn;
+      const itt = ini.nextItt() + 1; // tags count up: the write below takes the next one
+      assert.equal(await ini.write(0, data), 0);
+      assert.equal(await ini.taskManagement(TmfFunction.AbortTask, itt, cmdSn), TmfResponse.TaskDoesNotExist);
+      assert.deepEqual((await ini.read(0, 8)).data, data);
+    } finally {
+      ini.destroy();
+    }
+  });
+
+  it('ABORT TASK of a command still on its way counts its CmdSN as received: later commands run, the late one is dropped (RFC 7143 §11.6.1)', async () => {
+    const ini = await TestInitiator.open(t.portal, { targetName: t.iqn });
+    try {
+      const gap = ini.cmdSn;
+      const lostItt = 0x6100;
+      const laterItt = 0x6101;
+      // CmdSN gap+1 arrives first and waits for gap (TEST UNIT READY).
+      const later = ini.waitFor((p) => p.itt === laterItt && p.opcode === Opcode.ScsiResponse);
+      ini.send(pdu.scsiCommand({ itt: laterItt, cmdSn: gap + 1, cdb: Buffer.from([0x00, 0, 0, 0, 0, 0]), expectedLength: 0 }));
+      ini.cmdSn = gap + 2;
+      // The initiator gives up on CmdSN gap: the target counts it as received, so gap+1 runs.
+      assert.equal(await ini.taskManagement(TmfFunction.AbortTask, lostItt, gap), TmfResponse.FunctionComplete);
+      await later;
+      // The aborted command turns up after all: dropped, never answered.
+      ini.send(pdu.scsiCommand({ itt: lostItt, cmdSn: gap, cdb: Buffer.from([0x00, 0, 0, 0, 0, 0]), expectedLength: 0 }));
+      assert.equal((await ini.ping(Buffer.from('after'))).toString(), 'after');
+      assert.ok(!ini.unsolicited.some((p) => p.itt === lostItt));
+    } finally {
+      ini.destroy();
     }
   });
 
