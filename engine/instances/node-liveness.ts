@@ -31,11 +31,24 @@ export function startHeartbeat(opts: { store: ObjectStore; node: string; log: Lo
   return { stop: () => clearInterval(timer), beat };
 }
 
-/** What a node's agent state is, from its last heartbeat (pure). No heartbeat ever: unreachable. */
-export function agentStateOf(n: Node, nowMs: number, timeoutMs = HEARTBEAT_TIMEOUT_MS): 'running' | 'unreachable' {
-  const t = n.status?.lastHeartbeatTime;
-  if (t === undefined) return 'unreachable';
-  return nowMs - Date.parse(t) > timeoutMs ? 'unreachable' : 'running';
+/** What the liveness loop last saw of a node's heartbeat, and when by its own monotonic clock. */
+export interface HeartbeatSeen {
+  readonly heartbeat: string;
+  readonly seenAtMs: number;
+}
+
+/**
+ * What a node's agent state is (pure). No heartbeat ever: unreachable. Otherwise unreachable once
+ * the heartbeat has not changed for `timeoutMs` of the observer's own monotonic clock since it was
+ * first seen with that value, as Kubernetes' node lifecycle controller judges kubelets (it compares
+ * its observation times, never the timestamp's value): a restarted manager gives every node a full
+ * timeout before it calls it dead, and a wall clock that jumps or differs between hosts calls no
+ * node dead. Returns the new observation to keep.
+ */
+export function observeHeartbeat(heartbeat: string | undefined, seen: HeartbeatSeen | undefined, monoNowMs: number, timeoutMs = HEARTBEAT_TIMEOUT_MS): { state: 'running' | 'unreachable'; seen: HeartbeatSeen | undefined } {
+  if (heartbeat === undefined) return { state: 'unreachable', seen: undefined };
+  const now = seen !== undefined && seen.heartbeat === heartbeat ? seen : { heartbeat, seenAtMs: monoNowMs };
+  return { state: monoNowMs - now.seenAtMs > timeoutMs ? 'unreachable' : 'running', seen: now };
 }
 
 /**
@@ -43,18 +56,26 @@ export function agentStateOf(n: Node, nowMs: number, timeoutMs = HEARTBEAT_TIMEO
  * from the heartbeats, so placement and the extender stop trusting the last conditions of a node
  * whose agent died (the agent cannot say so itself). The only writer of agentState.
  */
-export function startNodeLiveness(opts: { store: ObjectStore; log: Logger; timeoutMs?: number; resyncMs?: number; now?: () => number }): { stop(): Promise<void>; runOnce(): Promise<void> } {
-  const now = opts.now ?? Date.now;
+export function startNodeLiveness(opts: { store: ObjectStore; log: Logger; timeoutMs?: number; resyncMs?: number; monotonicNow?: () => number }): { stop(): Promise<void>; runOnce(): Promise<void> } {
+  const mono = opts.monotonicNow ?? (() => performance.now());
+  const seen = new Map<string, HeartbeatSeen>();
   let running: Promise<void> | undefined;
   const runOnce = async () => {
     const nodes = (await opts.store.list('Node')).items;
+    const names = new Set<string>();
     for (const n of nodes) {
-      const state = agentStateOf(n, now(), opts.timeoutMs);
+      const name = n.metadata.name;
+      names.add(name);
+      const o = observeHeartbeat(n.status?.lastHeartbeatTime, seen.get(name), mono(), opts.timeoutMs);
+      if (o.seen === undefined) seen.delete(name);
+      else seen.set(name, o.seen);
+      const state = o.state;
       if (n.status?.agentState === state) continue;
-      if (state === 'unreachable') opts.log.warn('node agent unreachable: no heartbeat', { node: n.metadata.name, lastHeartbeatTime: n.status?.lastHeartbeatTime ?? 'never' });
-      else opts.log.info('node agent running again', { node: n.metadata.name });
-      await opts.store.patch('Node', n.metadata.name, { type: 'merge', value: { status: { agentState: state } } }, { subresource: 'status' }).catch((e: unknown) => opts.log.warn('agentState update failed', { node: n.metadata.name, err: e }));
+      if (state === 'unreachable') opts.log.warn('node agent unreachable: no heartbeat', { node: name, lastHeartbeatTime: n.status?.lastHeartbeatTime ?? 'never', timeoutMs: opts.timeoutMs ?? HEARTBEAT_TIMEOUT_MS });
+      else opts.log.info('node agent running again', { node: name });
+      await opts.store.patch('Node', name, { type: 'merge', value: { status: { agentState: state } } }, { subresource: 'status' }).catch((e: unknown) => opts.log.warn('agentState update failed', { node: name, err: e }));
     }
+    for (const name of [...seen.keys()]) if (!names.has(name)) seen.delete(name);
   };
   const tick = () => {
     if (running) return;
