@@ -3,29 +3,57 @@
  * write, and every write takes its range too, so no write lands inside a COMPARE AND WRITE (SBC-3
  * §5.2: the compare and the write are one atomic operation). Overlapping requests run in arrival order.
  */
-interface Held {
-  readonly start: number;
-  readonly end: number;
-  readonly done: Promise<void>;
+class Held {
+  private done: Promise<void> | undefined;
+  private resolve: (() => void) | undefined;
+
+  constructor(
+    readonly start: number,
+    readonly end: number,
+  ) {}
+
+  /** Settles when the holder lets go; made only when somebody waits (most writes overlap nothing). */
+  whenReleased(): Promise<void> {
+    this.done ??= new Promise<void>((resolve) => (this.resolve = resolve));
+    return this.done;
+  }
+
+  released(): void {
+    this.resolve?.();
+  }
 }
 
 /** Serialises overlapping LBA ranges; disjoint ranges run at once. */
 export class RangeLock {
   private readonly held = new Set<Held>();
 
+  /**
+   * Holds [lba, lba + blocks) at once when no holder or waiter overlaps it, and returns its release;
+   * undefined when it would have to wait (then call `acquire`). The common write takes this path
+   * without a promise.
+   */
+  tryAcquire(lba: number, blocks: number): (() => void) | undefined {
+    const end = lba + Math.max(blocks, 1);
+    for (const h of this.held) if (h.start < end && lba < h.end) return undefined;
+    return this.hold(lba, end);
+  }
+
   /** Waits until no earlier holder overlaps [lba, lba + blocks), then holds it until release() is called. */
   async acquire(lba: number, blocks: number): Promise<() => void> {
-    const start = lba;
     const end = lba + Math.max(blocks, 1);
-    const waitFor = [...this.held].filter((h) => h.start < end && start < h.end).map((h) => h.done);
-    let release!: () => void;
-    const done = new Promise<void>((resolve) => (release = resolve));
-    const me: Held = { start, end, done };
+    const waitFor: Promise<void>[] = [];
+    for (const h of this.held) if (h.start < end && lba < h.end) waitFor.push(h.whenReleased());
+    const release = this.hold(lba, end);
+    if (waitFor.length > 0) await Promise.all(waitFor);
+    return release;
+  }
+
+  private hold(start: number, end: number): () => void {
+    const me = new Held(start, end);
     this.held.add(me);
-    await Promise.all(waitFor);
     return () => {
-      this.held.delete(me);
-      release();
+      if (!this.held.delete(me)) return;
+      me.released();
     };
   }
 

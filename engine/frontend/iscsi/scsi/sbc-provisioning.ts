@@ -85,7 +85,7 @@ export const writeSame: Handler = async (ctx, cmd) => {
     if (cmd.dataOut.length !== B) return invalidFieldInCdb(lenByte);
     block = cmd.dataOut;
   }
-  const release = await ctx.lock.acquire(r.lba, blocks);
+  const release = ctx.lock.tryAcquire(r.lba, blocks) ?? (await ctx.lock.acquire(r.lba, blocks));
   try {
     const finished = await fill(ctx, r.lba, blocks, r.unmap ? undefined : block, !ctx.mode.wce, cmd.signal);
     return finished ? good() : taskAborted;
@@ -123,7 +123,7 @@ export const unmap: Handler = async (ctx, cmd) => {
   if (wp !== undefined) return wp;
   try {
     for (const r of ranges) {
-      const release = await ctx.lock.acquire(r.lba, r.blocks);
+      const release = ctx.lock.tryAcquire(r.lba, r.blocks) ?? (await ctx.lock.acquire(r.lba, r.blocks));
       try {
         await ctx.device.unmapAt(r.lba * B, r.blocks * B);
       } finally {

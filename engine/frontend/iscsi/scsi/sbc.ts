@@ -41,7 +41,7 @@ export const read: Handler = async (ctx, cmd) => {
 };
 
 async function writeBlocks(ctx: UnitContext, r: BlockRange, data: Buffer): Promise<ScsiResult> {
-  const release = await ctx.lock.acquire(r.lba, r.blocks);
+  const release = ctx.lock.tryAcquire(r.lba, r.blocks) ?? (await ctx.lock.acquire(r.lba, r.blocks));
   try {
     await ctx.device.writeAt(r.lba * B, data, { fua: r.fua || !ctx.mode.wce });
     return good();
@@ -134,7 +134,7 @@ export const compareAndWrite: Handler = async (ctx, cmd) => {
   // The data-out must be exactly verify + write data; this also catches a length that wrapped to 0.
   if (cmd.dataOut.length !== 2 * len) return invalidFieldInCdb(13);
   if (r.blocks === 0) return good();
-  const release = await ctx.lock.acquire(r.lba, r.blocks);
+  const release = ctx.lock.tryAcquire(r.lba, r.blocks) ?? (await ctx.lock.acquire(r.lba, r.blocks));
   try {
     const medium = await ctx.device.readAt(r.lba * B, len);
     const at = firstDifference(medium, cmd.dataOut.subarray(0, len));
@@ -168,7 +168,7 @@ export const orWrite: Handler = async (ctx, cmd) => {
   if (wp !== undefined) return wp;
   const data = received(cmd, r);
   if (data.length === 0) return good();
-  const release = await ctx.lock.acquire(r.lba, r.blocks);
+  const release = ctx.lock.tryAcquire(r.lba, r.blocks) ?? (await ctx.lock.acquire(r.lba, r.blocks));
   try {
     const merged = await ctx.device.readAt(r.lba * B, data.length);
     for (let i = 0; i < merged.length; i++) merged[i] = (merged[i] ?? 0) | (data[i] ?? 0);

@@ -129,7 +129,7 @@ async function copySegment(ctx: UnitContext, s: Segment): Promise<void> {
   for (let done = 0; done < s.blocks; ) {
     const n = Math.min(COPY_CHUNK_BLOCKS, s.blocks - done);
     const data = await ctx.device.readAt((s.srcLba + done) * B, n * B);
-    const release = await ctx.lock.acquire(s.dstLba + done, n);
+    const release = ctx.lock.tryAcquire(s.dstLba + done, n) ?? (await ctx.lock.acquire(s.dstLba + done, n));
     try {
       await ctx.device.writeAt((s.dstLba + done) * B, data, { fua: !ctx.mode.wce });
     } finally {

@@ -38,4 +38,29 @@ describe('LBA range lock', () => {
     await Promise.all(waiters);
     assert.deepEqual(order, [1, 2, 3]);
   });
+
+  it('tryAcquire holds a free range at once and declines one that overlaps a holder or a waiter (arrival order kept)', async () => {
+    const lock = new RangeLock();
+    const a = lock.tryAcquire(0, 8);
+    assert.ok(a, 'a free range is held without waiting');
+    assert.equal(lock.tryAcquire(4, 1), undefined, 'overlaps the holder');
+    const b = lock.tryAcquire(8, 8);
+    assert.ok(b, 'a disjoint range is held at once');
+    // A waiter for [6, 10) queues behind a and b; a later try on [9, 10) must not overtake it.
+    let waiterGot = false;
+    const waiter = lock.acquire(6, 4).then((release) => {
+      waiterGot = true;
+      return release;
+    });
+    a();
+    assert.equal(lock.tryAcquire(9, 1), undefined, 'overlaps the waiter, which came first');
+    b();
+    (await waiter)();
+    assert.ok(waiterGot);
+    const c = lock.tryAcquire(9, 1);
+    assert.ok(c);
+    c();
+    c();
+    assert.equal(lock.size, 0, 'release is idempotent');
+  });
 });
