@@ -129,7 +129,7 @@ export function startDiskMonitor(opts: DiskMonitorOptions): DiskMonitor {
         changed = true;
       }
     }
-    await writeNodeStatus(opts.store, opts.node, buildNodeStatus(node, diskStatus, now));
+    await writeNodeStatus(opts.store, opts.node, buildNodeStatus(node, diskStatus, now), node);
     if (changed) opts.onChange?.();
   };
 

@@ -4,7 +4,7 @@ import type { Node, NodeStatus, DiskStatus, DiskSpec } from '../api/codecs/node.
 import type { Replica } from '../api/codecs/replica.ts';
 import { quantityBytes } from '../api/quantity.ts';
 import { isStoreError } from '../api/store/errors.ts';
-import type { ObjectStore } from '../api/store/port.ts';
+import type { JsonPatchOp, ObjectStore } from '../api/store/port.ts';
 import { diskConditions, nodeConditions, type DiskObservation } from './conditions.ts';
 
 /** Does this Replica live on this disk? By disk UUID, disk name or path (placement may record any). */
@@ -37,7 +37,7 @@ export function buildDiskStatus(node: string, name: string, spec: DiskSpec, obs:
   };
 }
 
-/** The whole Node.status: per-disk status, node conditions, and topology mirrored from labels. */
+/** The part of Node.status the disk manager owns: per-disk status, node conditions, and topology mirrored from labels. */
 export function buildNodeStatus(node: Node, disks: Readonly<Record<string, DiskStatus>>, now: string): NodeStatus {
   const labels = node.metadata.labels ?? {};
   const status: NodeStatus = {
@@ -50,13 +50,29 @@ export function buildNodeStatus(node: Node, disks: Readonly<Record<string, DiskS
   if (zone !== undefined) status.zone = zone;
   if (region !== undefined) status.region = region;
   if (rack !== undefined) status.rack = rack;
-  if (node.status?.agentAddress !== undefined) status.agentAddress = node.status.agentAddress;
   return status;
 }
 
-/** Replaces Node.status (the agent is its only writer, so a whole-status write is safe). */
-export async function writeNodeStatus(store: ObjectStore, name: string, status: NodeStatus): Promise<Node> {
-  return store.patch('Node', name, { type: 'json', ops: [{ op: 'add', path: '/status', value: status }] }, { subresource: 'status' });
+/** The Node.status fields the disk manager writes; the others have writers of their own. */
+const OWNED = ['diskStatus', 'conditions', 'zone', 'region', 'rack'] as const;
+
+/**
+ * Writes the disk manager's fields of Node.status and leaves the rest alone: lastHeartbeatTime
+ * (the agent's heartbeat) and agentState (the cluster's liveness loop) are written by others, and a
+ * whole-status write here erased them on every pass, so nodes flapped to unreachable. `current` is
+ * the Node as last read: an owned field it has that `status` lacks (a label removed) is removed.
+ */
+export async function writeNodeStatus(store: ObjectStore, name: string, status: NodeStatus, current: Node): Promise<Node> {
+  if (current.status === undefined) {
+    return store.patch('Node', name, { type: 'json', ops: [{ op: 'add', path: '/status', value: status }] }, { subresource: 'status' });
+  }
+  const ops: JsonPatchOp[] = [];
+  for (const key of OWNED) {
+    const value = status[key];
+    if (value !== undefined) ops.push({ op: 'add', path: `/status/${key}`, value });
+    else if (current.status[key] !== undefined) ops.push({ op: 'remove', path: `/status/${key}` });
+  }
+  return store.patch('Node', name, { type: 'json', ops }, { subresource: 'status' });
 }
 
 /**

@@ -51,6 +51,27 @@ describe('disk monitor', () => {
     await teardown(store, mon);
   });
 
+  it('writes only its own fields of Node.status: the heartbeat and agentState survive every pass, a removed zone label goes', async () => {
+    const { store, mon } = await setup('owned', { intervalMs: 50 });
+    try {
+      await store.patch('Node', 'n1', { type: 'merge', value: { metadata: { labels: { 'topology.kubernetes.io/zone': 'z1' } } } });
+      await waitForObject(store, 'Node', 'n1', (o) => o.status?.zone === 'z1');
+      await store.patch('Node', 'n1', { type: 'merge', value: { status: { lastHeartbeatTime: '2026-11-25T03:00:00Z', agentState: 'running' } } }, { subresource: 'status' });
+      await mon.runOnce();
+      await mon.runOnce();
+      const n = await store.get('Node', 'n1');
+      assert.equal(n.status?.lastHeartbeatTime, '2026-11-25T03:00:00Z', 'the heartbeat (the agent\'s) is kept');
+      assert.equal(n.status?.agentState, 'running', 'agentState (the liveness loop\'s) is kept');
+      await store.patch('Node', 'n1', { type: 'json', ops: [{ op: 'remove', path: '/metadata/labels/topology.kubernetes.io~1zone' }] });
+      await mon.runOnce();
+      const m = await store.get('Node', 'n1');
+      assert.equal(m.status?.zone, undefined, 'the zone goes with its label');
+      assert.equal(m.status?.lastHeartbeatTime, '2026-11-25T03:00:00Z');
+    } finally {
+      await teardown(store, mon);
+    }
+  });
+
   it('turns a disk that stops answering not Ready within one probe interval', async () => {
     let hang = false;
     const io: ProbeIo = { writeSyncRead: (f, b) => (hang ? new Promise(() => undefined) : realProbeIo.writeSyncRead(f, b)) };
