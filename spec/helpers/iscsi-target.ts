@@ -60,6 +60,16 @@ export class GateUnit implements LogicalUnit {
     });
   }
 
+  /** Resolves once `n` commands have reached the unit in all (held or already released). */
+  async seen(n: number): Promise<void> {
+    while (this.order.length < n) await new Promise<void>((resolve) => this.arrivals.push(resolve));
+  }
+
+  /** Lets the oldest held command run. */
+  releaseOldest(): void {
+    this.gates.shift()?.();
+  }
+
   /** Lets every held command run. */
   release(): void {
     for (const g of this.gates.splice(0)) g();

@@ -3,6 +3,7 @@ import type { ChapSecrets } from './login/chap.ts';
 import type { LoginNegotiation } from './login/negotiate.ts';
 import type { LogicalUnit } from './scsi/logical-unit.ts';
 import type { Session } from './session.ts';
+import type { TaskSet } from './task-set.ts';
 import type { WriteBuffers } from './write-buffers.ts';
 
 /**
@@ -14,6 +15,8 @@ export interface TargetContext {
   readonly portalGroupTag: number;
   readonly chap: ChapSecrets | undefined;
   readonly lu: LogicalUnit;
+  /** The logical unit's one task set, shared by every session (TST 000b): task attributes. */
+  readonly taskSet: TaskSet;
   /** Recycled write buffers, when the device releases write data (BlockDevice.releasesWriteData). */
   readonly writeBuffers: WriteBuffers | undefined;
   readonly log: Logger;

@@ -85,8 +85,14 @@ export function handleScsiCommand(conn: Connection, frame: Frame): void {
 }
 
 function deliver(conn: Connection, task: ScsiTask): void {
+  // Aborted while it waited for its CmdSN turn: it never enters the task set.
+  if (task.aborted) return;
   task.delivered = true;
-  if (task.dataComplete) start(conn, task);
+  // The task set decides when it may run (task attributes, see task-set.ts); it also needs its data.
+  const enabled = conn.target.taskSet.enter(task, () => {
+    if (task.dataComplete) start(conn, task);
+  });
+  if (enabled && task.dataComplete) start(conn, task);
 }
 
 function sendR2ts(conn: Connection, task: ScsiTask): void {
@@ -142,7 +148,7 @@ export function handleDataOut(conn: Connection, frame: Frame): void {
   if (!placed) frame.data.copy(task.dataOut, d.bufferOffset);
   if (!d.final) return;
   sendR2ts(conn, task);
-  if (task.delivered && task.dataComplete) start(conn, task);
+  if (task.taskSetState === 'enabled' && task.dataComplete) start(conn, task);
 }
 
 function start(conn: Connection, task: ScsiTask): void {
@@ -168,8 +174,9 @@ async function run(conn: Connection, task: ScsiTask): Promise<void> {
   task.state = 'done';
   if (session.tasks.get(task.itt) === task) session.tasks.delete(task.itt);
   releaseBytes(session, task);
-  if (task.aborted || conn.state === 'closed') return;
-  sendResult(conn, task, result);
+  if (!task.aborted && conn.state !== 'closed') sendResult(conn, task, result);
+  // After the answer: the tasks it held back (an ORDERED one behind it) start now.
+  conn.target.taskSet.leave(task);
 }
 
 /** The ScsiCommand view of a task; `signal` stays lazy (see ScsiTask.signal). */
@@ -294,6 +301,10 @@ export function abortTask(conn: Connection, task: ScsiTask, waits: Promise<void>
   task.abortNow();
   if (session !== undefined) releaseBytes(session, task);
   if (task.finished !== undefined) waits.push(task.finished);
-  else task.state = 'done';
+  else {
+    // Never ran: it leaves the task set now (a running one leaves when the unit lets go of it).
+    task.state = 'done';
+    conn.target.taskSet.leave(task);
+  }
   if (session !== undefined && session.tasks.get(task.itt) === task && task.finished === undefined) session.tasks.delete(task.itt);
 }

@@ -1,3 +1,4 @@
+import { TaskSet } from './task-set.ts';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { IscsiTarget, IscsiTargetOptions } from '../index.ts';
 import { volumeIqn } from '../index.ts';
@@ -49,6 +50,7 @@ export async function startTarget(opts: IscsiTargetOptions, tuning: TargetTuning
     portalGroupTag: PORTAL_GROUP_TAG,
     chap: opts.chap,
     lu,
+    taskSet: new TaskSet(),
     // Only our own unit over a device that copies write data may get recycled buffers: a custom
     // unit (tests) or a device that queues the data (the engine's replica sockets) keeps them.
     writeBuffers: tuning.logicalUnit === undefined && opts.device.releasesWriteData === true ? new WriteBuffers(WRITE_BUFFERS_IDLE_BYTES) : undefined,

@@ -38,6 +38,8 @@ export class ScsiTask {
   state: TaskState = 'receiving';
   /** Delivered in CmdSN order (immediate commands are delivered at once). */
   delivered = false;
+  /** Where the task is in the logical unit's task set (task-set.ts); it runs only once enabled. */
+  taskSetState: 'out' | 'waiting' | 'enabled' = 'out';
   aborted = false;
   /** Bytes of the session's write budget this task holds (see scsi-io.ts WRITE_BUDGET_BYTES). */
   heldBytes = 0;

@@ -244,6 +244,86 @@ describe('iSCSI target over TCP with the test initiator', T, () => {
     }
   });
 
+  it('task attributes: ORDERED waits for older tasks and holds back newer ones, HEAD OF QUEUE goes first (SAM-5 §8.6)', async () => {
+    const gate = new GateUnit(new BasicLogicalUnit(t.device));
+    const g = await startTestTarget({ lu: () => gate });
+    try {
+      const ini = await TestInitiator.open(g.portal, { targetName: g.iqn });
+      const TUR = Buffer.from([0x00, 0, 0, 0, 0, 0]);
+      const SYNC10 = Buffer.from([0x35, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+      const SYNC16 = Buffer.alloc(16);
+      SYNC16[0] = 0x91;
+      const send = (cdb: Buffer, attr: number) => {
+        const itt = ini.nextItt();
+        const answered = ini.waitFor((p) => p.itt === itt && p.opcode === Opcode.ScsiResponse);
+        ini.send(pdu.scsiCommand({ itt, cmdSn: ini.cmdSn++, cdb, attr, expectedLength: 0 }));
+        return answered.then((p) => p.bhs[3]);
+      };
+      const a = send(TUR, 1); // SIMPLE
+      await gate.seen(1);
+      const b = send(SYNC10, 2); // ORDERED: waits for a
+      const c = send(SYNC16, 1); // SIMPLE: waits for b
+      await ini.ping();
+      assert.deepEqual(gate.order, [0x00], 'ORDERED waits for the older SIMPLE task, the newer SIMPLE for it');
+      const d = send(TUR, 3); // HEAD OF QUEUE: runs at once
+      await gate.seen(2);
+      gate.releaseOldest(); // a completes
+      assert.equal(await a, 0);
+      await ini.ping();
+      assert.deepEqual(gate.order, [0x00, 0x00], 'ORDERED also waits for the HEAD OF QUEUE task');
+      gate.releaseOldest(); // d completes
+      assert.equal(await d, 0);
+      await gate.seen(3);
+      await ini.ping();
+      assert.deepEqual(gate.order, [0x00, 0x00, 0x35], 'the SIMPLE task behind ORDERED still waits');
+      gate.releaseOldest(); // b completes
+      assert.equal(await b, 0);
+      await gate.seen(4);
+      gate.release();
+      assert.equal(await c, 0);
+      assert.deepEqual(gate.order, [0x00, 0x00, 0x35, 0x91]);
+      ini.destroy();
+    } finally {
+      await g.close();
+    }
+  });
+
+  it('task attributes span sessions (one task set, TST 000b); aborting a waiting ORDERED task lets the tasks behind it go', async () => {
+    const gate = new GateUnit(new BasicLogicalUnit(t.device));
+    const g = await startTestTarget({ lu: () => gate });
+    try {
+      const one = await TestInitiator.open(g.portal, { targetName: g.iqn });
+      const two = await TestInitiator.open(g.portal, { targetName: g.iqn, isid: '400000000002' });
+      const tur = (ini: TestInitiator, attr: number) => {
+        const itt = ini.nextItt();
+        const cmdSn = ini.cmdSn++;
+        const answered = ini.waitFor((p) => p.itt === itt && p.opcode === Opcode.ScsiResponse);
+        ini.send(pdu.scsiCommand({ itt, cmdSn, cdb: Buffer.from([0x00, 0, 0, 0, 0, 0]), attr, expectedLength: 0 }));
+        return { itt, cmdSn, answered };
+      };
+      const a = tur(one, 1); // SIMPLE on session one
+      await gate.seen(1);
+      const b = tur(two, 2); // ORDERED on session two: waits for a
+      const bNeverAnswered = b.answered.then(() => false, () => true);
+      const c = tur(two, 1); // SIMPLE behind it
+      await two.ping();
+      assert.equal(gate.order.length, 1, 'the ORDERED task of another session waits for the SIMPLE one');
+      assert.equal(await two.taskManagement(TmfFunction.AbortTask, b.itt, b.cmdSn), TmfResponse.FunctionComplete);
+      await gate.seen(2);
+      assert.equal(gate.order.length, 2, 'the SIMPLE task behind the aborted ORDERED one runs, while a still runs');
+      gate.release();
+      await Promise.all([a.answered, c.answered]);
+      await two.ping();
+      assert.ok(!two.unsolicited.some((p) => p.itt === b.itt), 'the aborted task is never answered');
+      assert.equal(gate.order.length, 2, 'the aborted task never reached the unit');
+      one.destroy();
+      two.destroy();
+      assert.equal(await bNeverAnswered, true);
+    } finally {
+      await g.close();
+    }
+  });
+
   it('ABORT TASK of a command that already answered is "task does not exist", never "function complete" (libiscsi AbortTaskSimpleAsync)', async () => {
     const ini = await TestInitiator.open(t.portal, { targetName: t.iqn });
     try {
