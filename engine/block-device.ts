@@ -24,6 +24,11 @@ export interface BlockDevice {
    * unset when the data may still sit in a queue, e.g. a socket to a replica that timed out.
    */
   readonly releasesWriteData?: boolean;
+  /**
+   * Optional: reads `dst.length` bytes at `offsetBytes` into `dst` (same contract as `readAt`), so a
+   * caller can reuse its buffers (the iSCSI target pools its read buffers then).
+   */
+  readInto?(offsetBytes: number, dst: Buffer): Promise<void>;
   /** Optional: ranges that hold data (GET LBA STATUS, rebuild); absent means "all mapped". */
   mappedRanges?(offsetBytes: number, lengthBytes: number): Promise<Array<{ offsetBytes: number; lengthBytes: number }>>;
   /** Optional: subscribe to size changes (resize → capacity-changed unit attention). */

@@ -44,8 +44,14 @@ export class FileDevice implements BlockDevice {
   }
 
   async readAt(offsetBytes: number, lengthBytes: number): Promise<Buffer> {
-    this.check(offsetBytes, lengthBytes);
     const buf = Buffer.allocUnsafe(lengthBytes);
+    await this.readInto(offsetBytes, buf);
+    return buf;
+  }
+
+  async readInto(offsetBytes: number, buf: Buffer): Promise<void> {
+    const lengthBytes = buf.length;
+    this.check(offsetBytes, lengthBytes);
     let done = 0;
     try {
       while (done < lengthBytes) {
@@ -59,7 +65,6 @@ export class FileDevice implements BlockDevice {
     } catch (e) {
       throw toIoError(e);
     }
-    return buf;
   }
 
   async writeAt(offsetBytes: number, data: Buffer, opts?: { fua?: boolean }): Promise<void> {

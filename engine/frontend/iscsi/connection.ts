@@ -215,9 +215,15 @@ export class Connection implements SessionOwner {
 
   // ---- transmit ---------------------------------------------------------------------------
 
-  /** Sends one PDU: header (+digest), data, padding (+digest). */
-  send(header: Buffer, data?: Buffer): void {
-    if (this.state === 'closed') return;
+  /**
+   * Sends one PDU: header (+digest), data, padding (+digest). `onSent` runs once the socket no longer
+   * needs `data`: after the kernel took it (or the write failed), or at once when nothing is sent.
+   */
+  send(header: Buffer, data?: Buffer, onSent?: () => void): void {
+    if (this.state === 'closed') {
+      onSent?.();
+      return;
+    }
     const s = this.socket;
     if (!this.tickCorked) {
       // Batch: the answers produced while one chunk of commands is handled (a synchronous device
@@ -231,18 +237,18 @@ export class Connection implements SessionOwner {
     const len = data === undefined ? 0 : data.length;
     let ok: boolean;
     if (len === 0) {
-      ok = s.write(this.headerDigest ? withHeaderDigest(header) : header);
+      ok = s.write(this.headerDigest ? withHeaderDigest(header) : header, onSent);
     } else {
       s.cork();
       s.write(this.headerDigest ? withHeaderDigest(header) : header);
-      ok = s.write(data as Buffer);
       const pad = padOf(len);
-      if (pad > 0) ok = s.write(PAD[pad] as Buffer);
-      if (this.dataDigest) {
-        const d = Buffer.allocUnsafe(DIGEST_LENGTH);
-        writeDigest(d, 0, crc32cUpdate(crc32c(data as Buffer), PAD[pad] as Buffer));
-        ok = s.write(d);
-      }
+      const digest = this.dataDigest ? Buffer.allocUnsafe(DIGEST_LENGTH) : undefined;
+      if (digest !== undefined) writeDigest(digest, 0, crc32cUpdate(crc32c(data as Buffer), PAD[pad] as Buffer));
+      // Write callbacks run in order: the last write's callback says the data was taken too.
+      const tail = pad > 0 || digest !== undefined;
+      ok = s.write(data as Buffer, tail ? undefined : onSent);
+      if (pad > 0) ok = s.write(PAD[pad] as Buffer, digest === undefined ? onSent : undefined);
+      if (digest !== undefined) ok = s.write(digest, onSent);
       s.uncork();
     }
     if (!ok) this.onBlocked();

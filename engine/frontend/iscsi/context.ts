@@ -4,7 +4,7 @@ import type { LoginNegotiation } from './login/negotiate.ts';
 import type { LogicalUnit } from './scsi/logical-unit.ts';
 import type { Session } from './session.ts';
 import type { TaskSet } from './task-set.ts';
-import type { WriteBuffers } from './write-buffers.ts';
+import type { BufferPool } from '../buffer-pool.ts';
 
 /**
  * What a connection needs from its target: identity, the logical unit, authentication, timing,
@@ -18,7 +18,7 @@ export interface TargetContext {
   /** The logical unit's one task set, shared by every session (TST 000b): task attributes. */
   readonly taskSet: TaskSet;
   /** Recycled write buffers, when the device releases write data (BlockDevice.releasesWriteData). */
-  readonly writeBuffers: WriteBuffers | undefined;
+  readonly writeBuffers: BufferPool | undefined;
   readonly log: Logger;
   /** Ping an initiator after this much receive silence (NOP-In, RFC 7143 §11.19). */
   readonly nopIntervalMs: number;

@@ -175,6 +175,7 @@ async function run(conn: Connection, task: ScsiTask): Promise<void> {
   if (session.tasks.get(task.itt) === task) session.tasks.delete(task.itt);
   releaseBytes(session, task);
   if (!task.aborted && conn.state !== 'closed') sendResult(conn, task, result);
+  else result.release?.();
   // After the answer: the tasks it held back (an ORDERED one behind it) start now.
   conn.target.taskSet.leave(task);
 }
@@ -238,6 +239,8 @@ export function sendResult(conn: Connection, task: ScsiTask, r: ScsiResult): voi
   const sense = r.sense;
   const collapse = sense === undefined || sense.length === 0;
   let dataSn = 0;
+  // The pooled read buffer goes back once the socket has taken its last Data-In (write callback).
+  if (r.release !== undefined && !(sendLen > 0 && data !== undefined)) r.release();
   if (sendLen > 0 && data !== undefined) {
     const p = session.params;
     const seg = p.initiatorMaxRecv;
@@ -262,7 +265,7 @@ export function sendResult(conn: Connection, task: ScsiTask, r: ScsiResult): voi
         overflow,
         underflow,
       });
-      conn.send(header, data.subarray(off, off + n));
+      conn.send(header, data.subarray(off, off + n), last ? r.release : undefined);
       off += n;
     }
     conn.uncork();

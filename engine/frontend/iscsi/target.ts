@@ -7,7 +7,7 @@ import type { SessionOwner, TargetContext } from './context.ts';
 import type { LoginNegotiation } from './login/negotiate.ts';
 import type { LogicalUnit } from './scsi/logical-unit.ts';
 import { Session } from './session.ts';
-import { WriteBuffers } from './write-buffers.ts';
+import { BufferPool } from '../buffer-pool.ts';
 
 /**
  * The iSCSI target of one volume: a TCP listener, one target `iqn.2026-11.io.shorthorn:<volume>`
@@ -53,7 +53,7 @@ export async function startTarget(opts: IscsiTargetOptions, tuning: TargetTuning
     taskSet: new TaskSet(),
     // Only our own unit over a device that copies write data may get recycled buffers: a custom
     // unit (tests) or a device that queues the data (the engine's replica sockets) keeps them.
-    writeBuffers: tuning.logicalUnit === undefined && opts.device.releasesWriteData === true ? new WriteBuffers(WRITE_BUFFERS_IDLE_BYTES) : undefined,
+    writeBuffers: tuning.logicalUnit === undefined && opts.device.releasesWriteData === true ? new BufferPool(WRITE_BUFFERS_IDLE_BYTES) : undefined,
     log,
     nopIntervalMs: tuning.nopIntervalMs ?? 5000,
     nopTimeoutMs: tuning.nopTimeoutMs ?? 30000,

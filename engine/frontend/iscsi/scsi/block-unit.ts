@@ -12,6 +12,7 @@ import { DEFAULT_MODE } from './mode-pages.ts';
 import { Op } from './opcodes.ts';
 import { createPrState, isConflict } from './persistent-reservations.ts';
 import { RangeLock } from './range-lock.ts';
+import { BufferPool } from '../../buffer-pool.ts';
 import { Asc, buildSense, checkCondition, good, illegalRequest, reservationConflict, senseForIoError, SenseKey, type AscPair } from './sense.ts';
 import { lunNotSupported } from './spc.ts';
 import { UnitAttentions } from './unit-attentions.ts';
@@ -29,6 +30,9 @@ export interface BlockLogicalUnitOptions {
   /** Commands the target lets run at once (MaxCmdSN window); default 64. */
   readonly queueDepth?: number;
 }
+
+/** Read buffers kept idle for reuse: a queue's worth of 1 MiB reads. */
+const READ_BUFFERS_IDLE_BYTES = 64 * 1024 * 1024;
 
 /** Commands that run despite a pending unit attention (SAM-5 §5.14: INQUIRY, REPORT LUNS, REQUEST SENSE). */
 const IGNORES_UNIT_ATTENTION: ReadonlySet<number> = new Set([Op.Inquiry, Op.ReportLuns, Op.RequestSense]);
@@ -50,6 +54,7 @@ class BlockLogicalUnit implements LogicalUnit {
       mode: { ...DEFAULT_MODE },
       pr: createPrState(),
       lock: new RangeLock(),
+      readBuffers: opts.device.readInto === undefined ? undefined : new BufferPool(READ_BUFFERS_IDLE_BYTES),
       copyResults: new CopyResults(),
       legacyReservation: undefined,
       preventRemoval: new Set(),

@@ -44,6 +44,11 @@ export interface ScsiResult {
   readonly dataIn?: Buffer;
   /** Fixed-format sense data (SPC-4 §4.5.3) when status is CHECK CONDITION. */
   readonly sense?: Buffer;
+  /**
+   * Gives `dataIn` back to the unit's buffer pool. The iSCSI layer calls it exactly once when nothing
+   * refers to `dataIn` any more: the socket has taken the Data-In, or the data is not sent at all.
+   */
+  readonly release?: () => void;
   /** Bytes of Data-Out the CDB called for; when set, the iSCSI layer reports write residuals (overflow/underflow) against the Expected Data Transfer Length. */
   readonly dataOutLength?: number;
 }

@@ -5,7 +5,7 @@
  */
 import * as E from 'fp-ts/Either';
 import { decodeBlockRange, type BlockRange } from './cdb.ts';
-import type { ScsiCommand, ScsiResult } from './logical-unit.ts';
+import { ScsiStatus, type ScsiCommand, type ScsiResult } from './logical-unit.ts';
 import { Op } from './opcodes.ts';
 import { checkLength, checkProtect, checkRange, checkWritable, firstDifference, lengthByte, miscompare } from './sbc-checks.ts';
 import { good, invalidFieldInCdb, senseForIoError } from './sense.ts';
@@ -33,8 +33,18 @@ export const read: Handler = async (ctx, cmd) => {
   const r = prepare(ctx, cmd, MAX_TRANSFER_BLOCKS);
   if (!isRange(r)) return r;
   if (r.blocks === 0) return good();
+  const pool = ctx.readBuffers;
+  const device = ctx.device;
   try {
-    return good(await ctx.device.readAt(r.lba * B, r.blocks * B));
+    if (pool === undefined || device.readInto === undefined) return good(await device.readAt(r.lba * B, r.blocks * B));
+    const buf = pool.take(r.blocks * B);
+    try {
+      await device.readInto(r.lba * B, buf);
+    } catch (err) {
+      pool.give(buf);
+      throw err;
+    }
+    return { status: ScsiStatus.Good, dataIn: buf, release: () => pool.give(buf) };
   } catch (err) {
     return senseForIoError(err, 'read');
   }

@@ -3,6 +3,7 @@
  * device, identity, mode parameters, reservations, unit attentions and the LBA range lock.
  */
 import type { BlockDevice } from '../../../block-device.ts';
+import type { BufferPool } from '../../buffer-pool.ts';
 import type { Logger } from '../../../../api/log.ts';
 import type { PrState } from './persistent-reservations.ts';
 import type { AscPair } from './sense.ts';
@@ -54,6 +55,8 @@ export interface UnitContext {
   readonly mode: ModeState;
   readonly pr: PrState;
   readonly lock: RangeLock;
+  /** Read buffers, recycled through ScsiResult.release (when the device has readInto). */
+  readonly readBuffers: BufferPool | undefined;
   /** EXTENDED COPY status held for RECEIVE COPY RESULTS. */
   readonly copyResults: CopyResults;
   /** Posts a unit attention on every known nexus except `except`. */
