@@ -15,6 +15,7 @@ import type { Session } from './session.ts';
 import { abortSessionTasks, handleDataOut, handleScsiCommand, placeDataOut } from './scsi-io.ts';
 import { handleLogout, handleNopOut, handleSnack, handleText, handleTmf } from './control.ts';
 import { snAdd } from './sequence.ts';
+import { receiveIntoBuffer } from './static-read.ts';
 
 /**
  * One TCP connection of the target: the receive loop (frames out of the byte stream), the
@@ -24,6 +25,9 @@ import { snAdd } from './sequence.ts';
  * once a Logout Request was accepted, 'closed' after the socket ends.
  */
 export type ConnectionState = 'login' | 'full-feature' | 'logout' | 'closed';
+
+/** The receive buffer: a read syscall takes up to this much (a 1 MiB Data-Out stream in four). */
+const RX_BUFFER_BYTES = 256 * 1024;
 
 /** Before login completes, PDUs may carry at most the RFC default of 8192 data bytes (RFC 7143 §13.12). */
 const LOGIN_MAX_RECV = 8192;
@@ -66,7 +70,13 @@ export class Connection implements SessionOwner {
     this.log = target.log.with({ peer: `${socket.remoteAddress}:${socket.remotePort}` });
     this.login = new LoginNegotiation({ targetName: target.iqn, portalGroupTag: target.portalGroupTag, chap: target.chap });
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    // One reused receive buffer per connection where Node allows it (static-read.ts); the decoder
+    // copies out what is still pending after each read. Otherwise a new chunk per read ('data').
+    const reused = receiveIntoBuffer(socket, Buffer.allocUnsafe(RX_BUFFER_BYTES), (chunk) => {
+      this.onData(chunk);
+      this.decoder.endChunk();
+    });
+    if (!reused) socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('drain', () => this.onDrain());
     socket.on('error', (e) => this.log.debug('socket error', { error: e }));
     this.closed = new Promise((resolve) => socket.once('close', () => {
@@ -75,6 +85,8 @@ export class Connection implements SessionOwner {
     }));
     this.timer = setInterval(() => this.tick(), target.nopIntervalMs);
     this.timer.unref();
+    // Accepted paused (pauseOnConnect), so that nothing was read before the receive path was set.
+    if (socket.isPaused()) socket.resume();
   }
 
   /** Resolves once the socket is closed and the session (if any) torn down. */

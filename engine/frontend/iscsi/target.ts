@@ -92,7 +92,8 @@ export async function startTarget(opts: IscsiTargetOptions, tuning: TargetTuning
     },
   };
 
-  const server: Server = createServer((socket: Socket) => {
+  // Paused until the connection has set up its receive path (see Connection, static-read.ts).
+  const server: Server = createServer({ pauseOnConnect: true }, (socket: Socket) => {
     const conn = new Connection(socket, ctx);
     connections.add(conn);
     void conn.whenClosed().then(() => connections.delete(conn));

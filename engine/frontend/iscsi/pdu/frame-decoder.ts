@@ -25,6 +25,7 @@ export type RxStage = 'bhs' | 'ahs' | 'header-digest' | 'data' | 'data-digest';
 export type FrameResult = { readonly _tag: 'Frame'; readonly frame: Frame } | { readonly _tag: 'Error'; readonly error: FrameError } | undefined;
 
 const INITIAL_CAPACITY = 64 * 1024;
+const EMPTY = Buffer.alloc(0);
 /** Data segments from this size on may be placed straight into their destination (see `placer`). */
 export const DIRECT_MIN_BYTES = 8 * 1024;
 
@@ -52,7 +53,7 @@ export class FrameDecoder {
   dataDigest = false;
   /** Where the PDU being assembled is: for logs and tests. */
   stage: RxStage = 'bhs';
-  private buf: Buffer = Buffer.allocUnsafe(0);
+  private buf: Buffer = EMPTY;
   private owned = false;
   /** The last owned buffer, kept for the next PDU that spans chunks. */
   private spare: Buffer | undefined;
@@ -92,7 +93,7 @@ export class FrameDecoder {
       chunk = chunk.subarray(n + m); // the next PDUs: the receive buffer is empty while placing
     }
     if (this.start === this.end) {
-      // Nothing pending: parse straight out of the chunk (the socket never reuses a chunk it emitted).
+      // Nothing pending: parse straight out of the chunk (a reused receive buffer calls endChunk after).
       if (this.owned) this.spare = this.buf;
       this.buf = chunk;
       this.owned = false;
@@ -128,6 +129,35 @@ export class FrameDecoder {
     }
     chunk.copy(this.buf, this.end);
     this.end += chunk.length;
+  }
+
+  /**
+   * The chunk last pushed is about to be overwritten (a socket that reads into one reused buffer):
+   * copy the bytes still pending out of it into the decoder's own buffer. Frames handed out before
+   * are invalid afterwards, as after a push.
+   */
+  endChunk(): void {
+    if (this.owned) return;
+    const held = this.end - this.start;
+    if (held === 0) {
+      this.buf = EMPTY;
+      this.start = 0;
+      this.end = 0;
+      return;
+    }
+    const want = Math.max(held, this.pendingFrameLength());
+    let next = this.spare;
+    if (next === undefined || next.length < want) {
+      let cap = INITIAL_CAPACITY;
+      while (cap < want) cap *= 2;
+      next = Buffer.allocUnsafe(cap);
+    }
+    this.spare = undefined;
+    this.buf.copy(next, 0, this.start, this.end);
+    this.buf = next;
+    this.owned = true;
+    this.start = 0;
+    this.end = held;
   }
 
   /** Bytes of the PDU that starts at `start` once its BHS is held (0 before): header, digests, padded data. */

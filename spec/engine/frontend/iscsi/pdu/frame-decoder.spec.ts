@@ -213,4 +213,61 @@ describe('FrameDecoder', () => {
     // The chunk the decoder parsed in place is not written past its end.
     assert.equal(chunk.subarray(a.length).toString('hex'), b.subarray(0, 10).toString('hex'));
   });
+
+  for (const dg of digestModes) {
+    const label = `digests header=${dg.header === true} data=${dg.data === true}`;
+    it(`frames a stream read into one reused buffer, cut into reads of every size from 1 to 97 bytes, with endChunk after each (${label})`, () => {
+      // Large Data-Outs too, so that placed (direct) PDUs and buffered ones alternate.
+      const big = Buffer.alloc(DIRECT_MIN_BYTES * 3, 0);
+      for (let i = 0; i < big.length; i++) big[i] = (i * 7 + 3) & 0xff;
+      const wires = [...samples.map((s) => s.wire(dg)), pdu.dataOut({ itt: 9, final: true, dataSn: 0, offset: 0, data: big }, dg), samples[2]?.wire(dg) as Buffer];
+      const all = Buffer.concat(wires);
+      const reference = new FrameDecoder(1 << 20);
+      reference.headerDigest = dg.header === true;
+      reference.dataDigest = dg.data === true;
+      reference.push(Buffer.from(all));
+      const expected = drain(reference);
+      assert.equal(expected.length, wires.length);
+      for (let step = 1; step <= 97; step += step < 8 ? 1 : 11) {
+        const d = new FrameDecoder(1 << 20);
+        d.headerDigest = dg.header === true;
+        d.dataDigest = dg.data === true;
+        const placed = Buffer.alloc(big.length);
+        d.placer = (bhs) => (bhs.readUInt32BE(16) === 9 ? placed : undefined);
+        const rx = Buffer.alloc(97);
+        const got: ReturnType<typeof drain> = [];
+        for (let at = 0; at < all.length; at += step) {
+          const n = all.copy(rx, 0, at, Math.min(all.length, at + step));
+          d.push(rx.subarray(0, n));
+          got.push(...drain(d));
+          d.endChunk();
+          rx.fill(0xee); // the next read overwrites the buffer
+        }
+        assert.deepEqual(got, expected, `reads of ${step} bytes`);
+      }
+    });
+  }
+
+  it('without endChunk a reused receive buffer would corrupt the PDU it left pending (the test above can fail)', () => {
+    const a = pdu.nopOut({ itt: 1, cmdSn: 1, data: Buffer.from('first') });
+    const b = pdu.nopOut({ itt: 2, cmdSn: 2, data: Buffer.from('second') });
+    const run = (endChunk: boolean): string => {
+      const d = new FrameDecoder(8192);
+      const rx = Buffer.alloc(a.length + 20);
+      Buffer.concat([a, b.subarray(0, 20)]).copy(rx);
+      d.push(rx);
+      drain(d);
+      if (endChunk) d.endChunk();
+      rx.fill(0xee);
+      b.subarray(20).copy(rx);
+      d.push(rx.subarray(0, b.length - 20));
+      try {
+        return drain(d).map((f) => Buffer.from(f.data, 'hex').toString()).join();
+      } catch (e) {
+        return (e as Error).message;
+      }
+    };
+    assert.equal(run(true), 'second');
+    assert.notEqual(run(false), 'second');
+  });
 });
