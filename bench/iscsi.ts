@@ -54,7 +54,8 @@ async function freePort(): Promise<number> {
 
 async function startTgt(file: string): Promise<{ url: string; child: ChildProcess }> {
   const port = await freePort();
-  const control = 20000 + (process.pid % 20000);
+  // tgtd's control "port" names its socket; tgtadm refuses -C above 32767.
+  const control = 20000 + (process.pid % 12000);
   const child = spawn('tgtd', ['-f', '-C', String(control), '--iscsi', `portal=127.0.0.1:${port}`], { stdio: ['ignore', 'ignore', 'pipe'] });
   const adm = (...a: string[]) => exec('tgtadm', ['-C', String(control), '--lld', 'iscsi', ...a]);
   for (let i = 0; ; i++) {
