@@ -113,19 +113,7 @@ export class FrameDecoder {
       // NOTE: a chunk we parse in place belongs to the socket's pool; never write past its end.
       // Size the buffer for the whole PDU being assembled when its header is here (a 256 KiB
       // Data-Out then costs one allocation, not a doubling per chunk), and reuse the last one.
-      const want = Math.max(need, this.pendingFrameLength());
-      let next = this.spare;
-      if (next === undefined || next.length < want) {
-        let cap = INITIAL_CAPACITY;
-        while (cap < want) cap *= 2;
-        next = Buffer.allocUnsafe(cap);
-      }
-      this.spare = this.owned ? this.buf : undefined;
-      this.buf.copy(next, 0, this.start, this.end);
-      this.buf = next;
-      this.owned = true;
-      this.start = 0;
-      this.end = held;
+      this.moveToOwn(need);
     }
     chunk.copy(this.buf, this.end);
     this.end += chunk.length;
@@ -145,14 +133,23 @@ export class FrameDecoder {
       this.end = 0;
       return;
     }
-    const want = Math.max(held, this.pendingFrameLength());
+    this.moveToOwn(held);
+  }
+
+  /**
+   * Moves the pending bytes to the start of an owned buffer of at least `need` bytes (or the whole
+   * PDU being assembled, when its header is here): the spare one when it is big enough.
+   */
+  private moveToOwn(need: number): void {
+    const held = this.end - this.start;
+    const want = Math.max(need, this.pendingFrameLength());
     let next = this.spare;
     if (next === undefined || next.length < want) {
       let cap = INITIAL_CAPACITY;
       while (cap < want) cap *= 2;
       next = Buffer.allocUnsafe(cap);
     }
-    this.spare = undefined;
+    this.spare = this.owned ? this.buf : undefined;
     this.buf.copy(next, 0, this.start, this.end);
     this.buf = next;
     this.owned = true;
