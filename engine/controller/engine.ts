@@ -88,7 +88,7 @@ export class Engine implements BlockDevice {
 
   /** A new handle reporting to this engine's metrics (not yet in the set). */
   newHandle(address: string): ReplicaHandle {
-    return new ReplicaHandle(address, this.metrics.observe);
+    return new ReplicaHandle(address, this.metrics.replicaIo(address));
   }
 
   /** Puts a connected handle into the set in `mode` and watches its connection. */

@@ -14,18 +14,16 @@ export function fanOut(targets: readonly ReplicaHandle[], send: (h: ReplicaHandl
       resolve({ acked, failed });
       return;
     }
-    const settle = () => {
-      if (--left === 0) resolve({ acked, failed });
-    };
+    // (No named helper closure: tsx's keepNames would wrap it in __name on every call.)
     for (const h of targets) {
       send(h).then(
         () => {
           acked.push(h);
-          settle();
+          if (--left === 0) resolve({ acked, failed });
         },
         (e: unknown) => {
           failed.set(h, e instanceof Error ? e : new Error(String(e)));
-          settle();
+          if (--left === 0) resolve({ acked, failed });
         },
       );
     }

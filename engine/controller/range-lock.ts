@@ -9,18 +9,32 @@
  * admitted before it, so there is no deadlock. `exclusive` covers the whole device (a barrier).
  */
 
-interface Entry {
-  readonly start: number;
-  readonly end: number;
-  readonly done: Promise<void>;
-}
-
 /** A held range: call `release` exactly once when the mutation has completed on every replica. */
 export interface RangeHold {
   release(): void;
 }
 
-const NO_WAIT: readonly Promise<void>[] = [];
+/** One admitted range. Later overlapping entries park a callback on it until it is released. */
+class Entry implements RangeHold {
+  private released = false;
+  /** Callbacks of later entries that wait for this one. */
+  waiters: (() => void)[] | undefined;
+
+  constructor(
+    private readonly active: Set<Entry>,
+    readonly start: number,
+    readonly end: number,
+  ) {}
+
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    this.active.delete(this);
+    const w = this.waiters;
+    this.waiters = undefined;
+    if (w !== undefined) for (const f of w) f();
+  }
+}
 
 /** FIFO range lock over byte ranges. */
 export class RangeLock {
@@ -33,33 +47,18 @@ export class RangeLock {
 
   /**
    * Takes [offset, offset+length). Returns the hold at once and a promise to await before issuing,
-   * or undefined when nothing earlier overlaps (the fast path allocates no promise chain).
+   * or undefined when nothing earlier overlaps: then no promise or callback is made at all.
    */
-  acquire(offsetBytes: number, lengthBytes: number): { hold: RangeHold; ready: Promise<unknown> | undefined } {
+  acquire(offsetBytes: number, lengthBytes: number): { hold: RangeHold; ready: Promise<void> | undefined } {
     const start = offsetBytes;
     const end = offsetBytes + lengthBytes;
-    let waits: Promise<void>[] | readonly Promise<void>[] = NO_WAIT;
+    let earlier: Entry[] | undefined;
     for (const e of this.active) {
-      if (e.start < end && start < e.end) {
-        if (waits === NO_WAIT) waits = [];
-        (waits as Promise<void>[]).push(e.done);
-      }
+      if (e.start < end && start < e.end) (earlier ??= []).push(e);
     }
-    let resolve!: () => void;
-    const done = new Promise<void>((r) => (resolve = r));
-    const entry: Entry = { start, end, done };
-    this.active.add(entry);
-    let released = false;
-    const hold: RangeHold = {
-      release: () => {
-        if (released) return;
-        released = true;
-        this.active.delete(entry);
-        resolve();
-      },
-    };
-    const ready = waits.length === 0 ? undefined : waits.length === 1 ? waits[0] : Promise.all(waits);
-    return { hold, ready };
+    const hold = new Entry(this.active, start, end);
+    this.active.add(hold);
+    return { hold, ready: earlier === undefined ? undefined : afterAll(earlier) };
   }
 
   /** Takes a range and waits until it is ours. */
@@ -73,4 +72,16 @@ export class RangeLock {
   exclusive(): Promise<RangeHold> {
     return this.lock(0, Number.MAX_SAFE_INTEGER);
   }
+}
+
+/** Resolves once every entry in `entries` has been released. */
+function afterAll(entries: readonly Entry[]): Promise<void> {
+  return new Promise<void>((resolve) => {
+    let left = entries.length;
+    for (const e of entries) {
+      (e.waiters ??= []).push(() => {
+        if (--left === 0) resolve();
+      });
+    }
+  });
 }

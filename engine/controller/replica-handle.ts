@@ -12,8 +12,10 @@ import type { ReplicaMode } from './modes.ts';
 /** The operations the engine sends, as metric labels. */
 export type ReplicaOp = 'read' | 'write' | 'unmap' | 'flush' | 'ping' | 'info' | 'meta' | 'allocated';
 
-/** Receives one sample per completed call (metrics). */
-export type IoObserver = (address: string, op: ReplicaOp, bytes: number, seconds: number, ok: boolean) => void;
+/** Receives one sample per completed call (metrics; see metrics.ts ReplicaIoStats). */
+export interface IoRecorder {
+  record(op: ReplicaOp, bytes: number, seconds: number, ok: boolean): void;
+}
 
 /** A call that took longer than the per-I/O timeout. */
 export class ReplicaTimeoutError extends Error {
@@ -62,7 +64,7 @@ export class ReplicaHandle {
 
   constructor(
     readonly address: string,
-    private readonly observe: IoObserver,
+    private readonly io: IoRecorder,
   ) {}
 
   /** The replica's store id, once it has answered `info`. */
@@ -83,13 +85,13 @@ export class ReplicaHandle {
         (v) => {
           if (!this.inflight.delete(id)) return;
           this.outstanding--;
-          this.observe(this.address, op, bytes, (performance.now() - startMs) / 1000, true);
+          this.io.record(op, bytes, (performance.now() - startMs) / 1000, true);
           resolve(v);
         },
         (e: unknown) => {
           if (!this.inflight.delete(id)) return;
           this.outstanding--;
-          this.observe(this.address, op, bytes, (performance.now() - startMs) / 1000, false);
+          this.io.record(op, bytes, (performance.now() - startMs) / 1000, false);
           reject(toError(e));
         },
       );

@@ -53,23 +53,27 @@ function ranged<R>(f: Frame, sizeBytes: number, sectorBytes: number, make: () =>
  * request this protocol allows: wrong direction, payload of the wrong shape, lengths past limits)
  * closes the connection; a RequestRejection is answered with an error response.
  */
+/** A protocol error when a frame of an op that takes no payload carries one. */
+function noPayload(f: Frame): ProtocolError | null {
+  return f.payloadBytes === 0 ? null : new ProtocolError(`${opName(f.op)} carries a payload of ${f.payloadBytes} bytes`);
+}
+
 export function decodeRequest(f: Frame, sizeBytes: number, sectorBytes: number): ProtocolError | E.Either<RequestRejection, ReplicaRequest> {
-  const noPayload = (): ProtocolError | null => (f.payloadBytes === 0 ? null : new ProtocolError(`${opName(f.op)} carries a payload of ${f.payloadBytes} bytes`));
   switch (f.op) {
     case Op.Read:
       if (f.lengthBytes > MAX_IO_BYTES) return new ProtocolError(`read of ${f.lengthBytes} bytes exceeds the limit of ${MAX_IO_BYTES}`);
-      return noPayload() ?? ranged(f, sizeBytes, sectorBytes, () => ({ op: Op.Read, offsetBytes: f.offsetBytes, lengthBytes: f.lengthBytes }));
+      return noPayload(f) ?? ranged(f, sizeBytes, sectorBytes, () => ({ op: Op.Read, offsetBytes: f.offsetBytes, lengthBytes: f.lengthBytes }));
     case Op.Write:
       if (f.lengthBytes !== f.payloadBytes) return new ProtocolError(`write length ${f.lengthBytes} differs from its payload of ${f.payloadBytes} bytes`);
       return ranged(f, sizeBytes, sectorBytes, () => ({ op: Op.Write, offsetBytes: f.offsetBytes, data: f.payload }));
     case Op.Unmap:
-      return noPayload() ?? ranged(f, sizeBytes, sectorBytes, () => ({ op: Op.Unmap, offsetBytes: f.offsetBytes, lengthBytes: f.lengthBytes }));
+      return noPayload(f) ?? ranged(f, sizeBytes, sectorBytes, () => ({ op: Op.Unmap, offsetBytes: f.offsetBytes, lengthBytes: f.lengthBytes }));
     case Op.AllocatedRanges:
-      return noPayload() ?? ranged(f, sizeBytes, sectorBytes, () => ({ op: Op.AllocatedRanges, offsetBytes: f.offsetBytes, lengthBytes: f.lengthBytes }));
+      return noPayload(f) ?? ranged(f, sizeBytes, sectorBytes, () => ({ op: Op.AllocatedRanges, offsetBytes: f.offsetBytes, lengthBytes: f.lengthBytes }));
     case Op.Flush:
     case Op.Ping:
     case Op.Info:
-      return noPayload() ?? E.right({ op: f.op });
+      return noPayload(f) ?? E.right({ op: f.op });
     case Op.ReadRanges: {
       if (f.payloadBytes > MAX_BULK_RANGES * RANGE_BYTES) return new ProtocolError(`bulk read of more than ${MAX_BULK_RANGES} ranges`);
       const r = decodeRanges(f.payload);

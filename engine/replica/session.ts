@@ -3,7 +3,7 @@ import * as E from 'fp-ts/Either';
 import type { Logger } from '../../api/log.ts';
 import { FrameDecoder, type Frame } from '../wire/frame-decoder.ts';
 import { MAX_PAYLOAD_BYTES, MAX_PREAUTH_PAYLOAD_BYTES, MAX_RANGES_PER_REPLY, Op, opName } from '../wire/header.ts';
-import { encodeErrorResponse, encodeFrame, encodeHeader, encodeRanges } from '../wire/encode.ts';
+import { encodeErrorResponse, encodeFrame, encodeHeader, encodeRanges, isInlinePayload } from '../wire/encode.ts';
 import { ProtocolError, ReplicaError, type ErrnoName } from '../wire/errors.ts';
 import { NONCE_BYTES, PROOF_BYTES, clientProof, isSameProof, makeNonce, serverProof } from '../wire/auth.ts';
 import { decodeRequest, type ReplicaRequest } from './request.ts';
@@ -19,7 +19,6 @@ export interface SessionLimits {
 
 /** Stop reading while requests in flight, or replies awaiting the socket, hold this many bytes. */
 const MAX_IN_FLIGHT_BYTES = 64 * 1024 * 1024;
-const INLINE_REPLY_BYTES = 64 * 1024;
 
 type State = 'challenged' | 'ready' | 'closed';
 
@@ -151,7 +150,7 @@ export class ReplicaSession {
     this.inFlightBytes -= bytes;
     if (this.state === 'closed') return;
     if (err === null) {
-      if (payload === undefined || payload.length <= INLINE_REPLY_BYTES) this.reply(encodeFrame(Op.Response, requestId, 0, payload?.length ?? 0, payload));
+      if (payload === undefined || isInlinePayload(payload.length)) this.reply(encodeFrame(Op.Response, requestId, 0, payload?.length ?? 0, payload));
       else {
         this.reply(encodeHeader(Op.Response, requestId, 0, payload.length, payload.length));
         this.reply(payload);

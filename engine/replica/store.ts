@@ -92,12 +92,13 @@ export class ReplicaStore implements ReplicaBackend {
   /** Counts an operation in `active` until it settles; refuses new ones once closing. */
   private track<T>(p: Promise<T>): Promise<T> {
     this.active++;
-    const done = () => {
-      if (--this.active === 0 && this.onIdle !== null) this.onIdle();
-    };
-    p.then(done, done);
+    p.then(this.settled, this.settled);
     return p;
   }
+
+  private readonly settled = (): void => {
+    if (--this.active === 0 && this.onIdle !== null) this.onIdle();
+  };
 
   private async readNow(offsetBytes: number, lengthBytes: number): Promise<Buffer> {
     if (this.closed) throw new ReplicaError('EIO', `replica ${this.location}: store is closed`);

@@ -2,7 +2,7 @@ import { connect, type NetConnectOpts, type Socket } from 'node:net';
 import * as E from 'fp-ts/Either';
 import { FrameDecoder, type Frame } from './frame-decoder.ts';
 import { MAX_IO_BYTES, MAX_PAYLOAD_BYTES, MAX_PREAUTH_PAYLOAD_BYTES, MAX_RANGES_PER_REPLY, Op, opName } from './header.ts';
-import { encodeFrame, encodeHeader, encodeRanges } from './encode.ts';
+import { encodeFrame, encodeHeader, encodeRanges, isInlinePayload } from './encode.ts';
 import { ProtocolError, ReplicaError, TransportError } from './errors.ts';
 import { decodeErrorPayload, decodeInfo, decodeRanges } from './payloads.ts';
 import { clientHandshake } from './handshake.ts';
@@ -17,9 +17,6 @@ export interface ConnectReplicaOptions {
   /** Deadline for connecting and authenticating; default 8000 ms. Per-I/O timeouts are the caller's. */
   readonly timeoutMs?: number;
 }
-
-/** Payloads up to this size are copied into the frame's single Buffer; larger ones are written after the header under cork(). */
-const INLINE_PAYLOAD_BYTES = 64 * 1024;
 
 interface Pending {
   readonly op: number;
@@ -157,7 +154,7 @@ export class WireReplicaConnection implements ReplicaConnection {
     this.nextId = (id + 1) >>> 0;
     return new Promise<T>((resolve, reject) => {
       this.pending.set(id, { op, replyBytes, resolve: resolve as (v: never) => void, reject });
-      if (payload === undefined || payload.length <= INLINE_PAYLOAD_BYTES) this.send(encodeFrame(op, id, offsetBytes, lengthBytes, payload));
+      if (payload === undefined || isInlinePayload(payload.length)) this.send(encodeFrame(op, id, offsetBytes, lengthBytes, payload));
       else {
         this.send(encodeHeader(op, id, offsetBytes, lengthBytes, payload.length));
         this.send(payload);

@@ -4,6 +4,19 @@ import type { ByteRange } from '../replica/connection.ts';
 
 const EMPTY = Buffer.alloc(0);
 
+/**
+ * A frame is built as one Buffer (payload copied in) only while it is smaller than this: Node
+ * serves such allocations from its shared slab. A larger frame would be an ArrayBuffer of its own
+ * per I/O, which V8 tracks and collects at a cost far above a 4 KiB copy; its header goes out alone
+ * and the payload after it, in the same writev under cork().
+ */
+export const INLINE_FRAME_BYTES = Buffer.poolSize >>> 1;
+
+/** Whether a frame with this payload should be encoded as one Buffer (see INLINE_FRAME_BYTES). */
+export function isInlinePayload(payloadBytes: number): boolean {
+  return HEADER_BYTES + payloadBytes < INLINE_FRAME_BYTES;
+}
+
 /** One frame as one Buffer: header followed by the payload (copied in). */
 export function encodeFrame(op: number, requestId: number, offsetBytes: number, lengthBytes: number, payload: Buffer = EMPTY): Buffer {
   const buf = Buffer.allocUnsafe(HEADER_BYTES + payload.length);

@@ -83,16 +83,29 @@ describe('control API', () => {
     await engine.close();
   });
 
-  it('serves Prometheus metrics with per-replica counts, bytes and latency histograms', async () => {
+  it('serves Prometheus metrics with per-replica counts, bytes and latency histograms', async (t) => {
     const { engine } = await memoryEngine(2);
+    t.after(() => engine.close());
     await engine.writeAt(0, pattern(8, 1));
     await engine.readAt(0, 4096);
     const res = await request(createControlApp(engine)).get('/metrics').expect(200);
     assert.match(res.headers['content-type'] ?? '', /text\/plain/);
-    assert.match(res.text, /shorthorn_engine_replica_io_total\{replica="r1",op="write",volume="v1"\} 1/);
-    assert.match(res.text, /shorthorn_engine_replica_io_bytes_total\{replica="r2",op="write",volume="v1"\} 4096/);
-    assert.match(res.text, /shorthorn_engine_replica_io_seconds_bucket\{le="0.001",volume="v1",replica="r1",op="write"\}/);
-    assert.match(res.text, /shorthorn_engine_replica_mode\{replica="r1",mode="RW",volume="v1"\} 1/);
-    await engine.close();
+    assert.match(res.text, /^# TYPE shorthorn_engine_replica_io_total counter$/m);
+    assert.match(res.text, /^shorthorn_engine_replica_io_total\{volume="v1",replica="r1",op="write"\} 1$/m);
+    assert.match(res.text, /^shorthorn_engine_replica_io_bytes_total\{volume="v1",replica="r2",op="write"\} 4096$/m);
+    assert.match(res.text, /^shorthorn_engine_replica_io_errors_total\{volume="v1",replica="r2",op="write"\} 0$/m);
+    assert.match(res.text, /^# TYPE shorthorn_engine_replica_io_seconds histogram$/m);
+    // One read went to one of the two replicas.
+    const reads = [...res.text.matchAll(/^shorthorn_engine_replica_io_seconds_count\{volume="v1",replica="r[12]",op="read"\} (\d+)$/gm)].map((m) => Number(m[1]));
+    assert.deepEqual(reads, [1]);
+    // Buckets are cumulative and end at +Inf with the count; an in-memory write takes under 10 s.
+    const buckets = [...res.text.matchAll(/^shorthorn_engine_replica_io_seconds_bucket\{volume="v1",replica="r1",op="write",le="([^"]+)"\} (\d+)$/gm)];
+    assert.equal(buckets.length, 17);
+    assert.equal(buckets[15]?.[1], '10');
+    assert.equal(buckets[15]?.[2], '1');
+    assert.deepEqual(buckets[16]?.slice(1), ['+Inf', '1']);
+    for (let i = 1; i < buckets.length; i++) assert.ok(Number(buckets[i]?.[2]) >= Number(buckets[i - 1]?.[2]));
+    assert.match(res.text, /^shorthorn_engine_replica_io_seconds_sum\{volume="v1",replica="r1",op="write"\} [0-9.e-]+$/m);
+    assert.match(res.text, /^shorthorn_engine_replica_mode\{replica="r1",mode="RW",volume="v1"\} 1$/m);
   });
 });
