@@ -10,6 +10,7 @@ import { Op } from './opcodes.ts';
 import { checkLength, checkProtect, checkRange, checkWritable, firstDifference, lengthByte, miscompare } from './sbc-checks.ts';
 import { good, invalidFieldInCdb, senseForIoError } from './sense.ts';
 import { LOGICAL_BLOCK_BYTES, MAX_ATOMIC_BLOCKS, MAX_COMPARE_AND_WRITE_BLOCKS, MAX_TRANSFER_BLOCKS, type UnitContext } from './unit-state.ts';
+import type { BufferPool } from '../../buffer-pool.ts';
 
 /** A command handler: runs one command on the unit. */
 export type Handler = (ctx: UnitContext, cmd: ScsiCommand) => Promise<ScsiResult>;
@@ -28,6 +29,14 @@ function isRange(x: BlockRange | ScsiResult): x is BlockRange {
   return 'lba' in x;
 }
 
+/**
+ * The release of a pooled read buffer. A function returned unnamed, not an arrow in an object
+ * literal: tsx (esbuild keepNames) wraps a named closure in __name() every time one is made.
+ */
+function giveBack(pool: BufferPool, buf: Buffer): () => void {
+  return () => pool.give(buf);
+}
+
 /** READ (6/10/12/16). */
 export const read: Handler = async (ctx, cmd) => {
   const r = prepare(ctx, cmd, MAX_TRANSFER_BLOCKS);
@@ -44,7 +53,7 @@ export const read: Handler = async (ctx, cmd) => {
       pool.give(buf);
       throw err;
     }
-    return { status: ScsiStatus.Good, dataIn: buf, release: () => pool.give(buf) };
+    return { status: ScsiStatus.Good, dataIn: buf, release: giveBack(pool, buf) };
   } catch (err) {
     return senseForIoError(err, 'read');
   }
