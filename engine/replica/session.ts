@@ -7,6 +7,7 @@ import { encodeErrorResponse, encodeFrame, encodeHeader, encodeRanges, isInlineP
 import { ProtocolError, ReplicaError, type ErrnoName } from '../wire/errors.ts';
 import { NONCE_BYTES, PROOF_BYTES, clientProof, isSameProof, makeNonce, serverProof } from '../wire/auth.ts';
 import { decodeRequest, type ReplicaRequest } from './request.ts';
+import { BufferPool } from '../frontend/buffer-pool.ts';
 import type { ReplicaBackend } from './backend.ts';
 
 /** Limits of one connection. */
@@ -19,6 +20,8 @@ export interface SessionLimits {
 
 /** Stop reading while requests in flight, or replies awaiting the socket, hold this many bytes. */
 const MAX_IN_FLIGHT_BYTES = 64 * 1024 * 1024;
+/** The most memory a connection keeps in recycled write payloads while idle. */
+const PAYLOAD_POOL_IDLE_BYTES = 32 * 1024 * 1024;
 
 type State = 'challenged' | 'ready' | 'closed';
 
@@ -30,7 +33,9 @@ type State = 'challenged' | 'ready' | 'closed';
  */
 export class ReplicaSession {
   private state: State = 'challenged';
-  private readonly decoder = new FrameDecoder(MAX_PREAUTH_PAYLOAD_BYTES);
+  /** Write payloads the decoder assembles come from here and go back once the write has settled. */
+  private readonly payloads = new BufferPool(PAYLOAD_POOL_IDLE_BYTES);
+  private readonly decoder = new FrameDecoder(MAX_PREAUTH_PAYLOAD_BYTES, { payloadBuffer: (n) => this.payloads.take(n) });
   private readonly serverNonce = makeNonce();
   private readonly authTimer: NodeJS.Timeout;
   private inFlight = 0;
@@ -109,9 +114,18 @@ export class ReplicaSession {
     this.inFlight++;
     this.inFlightBytes += bytes;
     this.updateFlow();
+    // A write's payload that the decoder assembled goes back to the pool once the backend is done
+    // with it (ReplicaBackend.write may keep `data` until its promise settles, not longer).
+    const recycle = f.fromSource === true && r.right.op === Op.Write ? f.payload : undefined;
     this.execute(r.right).then(
-      (payload) => this.done(f.requestId, bytes, payload, null),
-      (e: unknown) => this.done(f.requestId, bytes, undefined, e),
+      (payload) => {
+        if (recycle !== undefined) this.payloads.give(recycle);
+        this.done(f.requestId, bytes, payload, null);
+      },
+      (e: unknown) => {
+        if (recycle !== undefined) this.payloads.give(recycle);
+        this.done(f.requestId, bytes, undefined, e);
+      },
     );
   }
 

@@ -8,9 +8,34 @@ export interface Frame extends FrameHeader {
    * buffer, so it stays valid after later pushes and may be retained without copying.
    */
   readonly payload: Buffer;
+  /** The payload was assembled in a buffer from the decoder's `payloadBuffer` source (see DecoderOptions). */
+  readonly fromSource?: true;
+}
+
+/** Where the decoder gets buffers for payloads it has to assemble. */
+export interface DecoderOptions {
+  /**
+   * A buffer of exactly `bytes` bytes for a payload that does not lie whole in one chunk; default
+   * Buffer.allocUnsafe. A caller that pools buffers gives a `fromSource` payload back once it is done.
+   */
+  readonly payloadBuffer?: (bytes: number) => Buffer;
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/** A payload at least this large that spans chunks is copied straight into its own buffer. */
+export const DIRECT_PAYLOAD_BYTES = 4096;
+
+/** A frame whose header has been read and whose payload is being filled in place. */
+interface DirectFrame {
+  readonly header: FrameHeader;
+  readonly payload: Buffer;
+  filled: number;
+}
+
+function allocUnsafe(bytes: number): Buffer {
+  return Buffer.allocUnsafe(bytes);
+}
 
 /**
  * Splits a byte stream into frames. A chunk that arrives while nothing is pending is borrowed as it
@@ -19,7 +44,9 @@ const EMPTY = Buffer.alloc(0);
  * up to that frame's end: the rest of the chunk is borrowed again once the frame is handed out.
  * The header (magic and version first) is checked as soon as its bytes are there, and the payload
  * length against the cap BEFORE any payload is buffered, so a hostile length never makes us
- * allocate or wait.
+ * allocate or wait. A payload of DIRECT_PAYLOAD_BYTES or more that spans chunks (every 1 MiB write)
+ * is copied from each chunk straight into a buffer of its exact size, once, as soon as its header is
+ * in; it is not gathered in the assembly buffer and copied out again.
  *
  * Use: push(chunk), then call next() until it returns null, then push the next chunk.
  */
@@ -34,9 +61,16 @@ export class FrameDecoder {
   /** The part of the last chunk after the frame being assembled. */
   private rest: Buffer | null = null;
   private failed: ProtocolError | null = null;
+  private direct: DirectFrame | null = null;
+  private readonly payloadBuffer: (bytes: number) => Buffer;
 
   /** `maxPayloadBytes` may be raised later (after authentication) with `setMaxPayload`. */
-  constructor(private maxPayloadBytes: number) {}
+  constructor(
+    private maxPayloadBytes: number,
+    options: DecoderOptions = {},
+  ) {
+    this.payloadBuffer = options.payloadBuffer ?? allocUnsafe;
+  }
 
   /** Changes the payload cap (e.g. once the peer has authenticated). */
   setMaxPayload(bytes: number): void {
@@ -45,7 +79,8 @@ export class FrameDecoder {
 
   /** Bytes received but not yet handed out as frames. */
   get bufferedBytes(): number {
-    return this.end - this.start + (this.rest?.length ?? 0);
+    const d = this.direct;
+    return this.end - this.start + (this.rest?.length ?? 0) + (d === null ? 0 : HEADER_BYTES + d.filled);
   }
 
   /** Adds received bytes. */
@@ -54,6 +89,14 @@ export class FrameDecoder {
     if (this.rest !== null) {
       // next() was not drained before this push: keep every byte, in order.
       this.rest = Buffer.concat([this.rest, chunk]);
+      return;
+    }
+    const d = this.direct;
+    if (d !== null) {
+      const take = Math.min(d.payload.length - d.filled, chunk.length);
+      chunk.copy(d.payload, d.filled, 0, take);
+      d.filled += take;
+      if (take < chunk.length) this.rest = chunk.subarray(take);
       return;
     }
     const pending = this.end - this.start;
@@ -116,6 +159,13 @@ export class FrameDecoder {
 
   private tryNext(): Frame | ProtocolError | null {
     if (this.failed !== null) return this.failed;
+    const d = this.direct;
+    if (d !== null) {
+      if (d.filled < d.payload.length) return null;
+      this.direct = null;
+      this.resetOrBorrowRest();
+      return { ...d.header, payload: d.payload, fromSource: true };
+    }
     const avail = this.end - this.start;
     if (avail === 0) return null;
     const b = this.buf;
@@ -133,20 +183,31 @@ export class FrameDecoder {
     if (offsetBytes < 0 || lengthBytes < 0) return this.fail(`offset or length beyond 2^53 (op ${opName(op)})`);
     if (b.readUInt32BE(s + HeaderField.reserved) !== 0) return this.fail('reserved header field is not zero');
     const frameBytes = HEADER_BYTES + payloadBytes;
-    if (avail < frameBytes) return null;
     const p0 = s + HEADER_BYTES;
-    let payload: Buffer;
-    if (payloadBytes === 0) payload = EMPTY;
-    else if (this.borrowed) payload = b.subarray(p0, p0 + payloadBytes);
-    else {
-      // Our own buffer is reused: hand out a copy (one Buffer per frame).
-      payload = Buffer.allocUnsafe(payloadBytes);
-      b.copy(payload, 0, p0, p0 + payloadBytes);
-    }
     const requestId = b.readUInt32BE(s + HeaderField.requestId);
+    if (avail < frameBytes) {
+      if (payloadBytes < DIRECT_PAYLOAD_BYTES) return null;
+      // Everything buffered belongs to this frame (push takes bytes only up to a frame's end).
+      const payload = this.payloadBuffer(payloadBytes);
+      b.copy(payload, 0, p0, this.end);
+      this.direct = { header: { op, requestId, offsetBytes, lengthBytes, payloadBytes }, payload, filled: this.end - p0 };
+      this.buf = EMPTY;
+      this.start = 0;
+      this.end = 0;
+      this.borrowed = false;
+      return null;
+    }
     this.start += frameBytes;
+    if (payloadBytes === 0 || this.borrowed) {
+      const payload = payloadBytes === 0 ? EMPTY : b.subarray(p0, p0 + payloadBytes);
+      if (this.start === this.end) this.resetOrBorrowRest();
+      return { op, requestId, offsetBytes, lengthBytes, payloadBytes, payload };
+    }
+    // Our own buffer is reused: hand out a copy (one Buffer per frame).
+    const payload = this.payloadBuffer(payloadBytes);
+    b.copy(payload, 0, p0, p0 + payloadBytes);
     if (this.start === this.end) this.resetOrBorrowRest();
-    return { op, requestId, offsetBytes, lengthBytes, payloadBytes, payload };
+    return { op, requestId, offsetBytes, lengthBytes, payloadBytes, payload, fromSource: true };
   }
 
   /** Everything buffered was handed out: borrow what followed the assembled frame, if anything. */

@@ -1,11 +1,23 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as E from 'fp-ts/Either';
-import { encodeErrorPayload, encodeHeader, encodeRanges } from '../../../engine/wire/encode.ts';
+import { INLINE_FRAME_BYTES, encodeErrorPayload, encodeFrame, encodeHeader, encodeRanges, isInlinePayload } from '../../../engine/wire/encode.ts';
 import { HEADER_BYTES, HeaderField, MAGIC, Op, VERSION, readSafeU64, writeU64 } from '../../../engine/wire/header.ts';
 import { decodeErrorPayload, decodeInfo, decodeRanges, decodeRevision, decodeSetExtra } from '../../../engine/wire/payloads.ts';
 
 describe('wire header and payload encoding', () => {
+  it('copies a payload into the frame only while the frame comes from the shared slab (smaller than 4 KiB)', () => {
+    assert.equal(INLINE_FRAME_BYTES, 4096);
+    assert.equal(isInlinePayload(0), true);
+    assert.equal(isInlinePayload(4096 - HEADER_BYTES - 1), true);
+    assert.equal(isInlinePayload(4096 - HEADER_BYTES), false);
+    assert.equal(isInlinePayload(4096), false);
+    // What the rule is for: an inline frame shares a pooled ArrayBuffer, a 4 KiB+ one would not.
+    const small = encodeFrame(Op.Write, 1, 0, 512, Buffer.alloc(512, 7));
+    assert.ok(small.buffer.byteLength > small.length);
+    assert.equal(encodeFrame(Op.Write, 1, 0, 4096, Buffer.alloc(4096)).buffer.byteLength, 4096 + HEADER_BYTES);
+  });
+
   it('lays the header out big-endian, magic and version first, 32 bytes', () => {
     const h = encodeHeader(Op.Write, 0x01020304, 0x0102030405, 0x0a0b, 0x0c0d);
     assert.equal(HEADER_BYTES, 32);

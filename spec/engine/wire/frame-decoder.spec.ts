@@ -233,4 +233,81 @@ describe('FrameDecoder', () => {
       { numRuns: 500 },
     );
   });
+
+  it('fuzz: payloads of 4 KiB and more spanning chunks are assembled in buffers from the source, one exact-size buffer each', () => {
+    const frameArb = fc.record({
+      op: fc.constantFrom(Op.Write, Op.Response, Op.Ping),
+      requestId: fc.nat({ max: 0xffffffff }),
+      payloadBytes: fc.oneof(fc.nat({ max: 64 }), fc.integer({ min: 4090, max: 20_000 })),
+      seed: fc.nat({ max: 255 }),
+    });
+    fc.assert(
+      fc.property(fc.array(frameArb, { minLength: 1, maxLength: 6 }), fc.array(fc.nat(), { maxLength: 12 }), fc.boolean(), (raw, cuts, drainLate) => {
+        const specs: Spec[] = raw.map((r) => ({ op: r.op, requestId: r.requestId, offsetBytes: 0, lengthBytes: r.payloadBytes, payload: patterned(r.payloadBytes, r.seed) }));
+        const wire = Buffer.concat(specs.map(encode));
+        const points = [...new Set(cuts.map((c) => c % (wire.length + 1)))].sort((a, b) => a - b);
+        const chunks: Buffer[] = [];
+        let prev = 0;
+        for (const p of points) {
+          chunks.push(wire.subarray(prev, p));
+          prev = p;
+        }
+        chunks.push(wire.subarray(prev));
+        const given: Buffer[] = [];
+        const d = new FrameDecoder(MAX_PAYLOAD_BYTES, {
+          payloadBuffer: (n) => {
+            const b = Buffer.alloc(n, 0xee);
+            given.push(b);
+            return b;
+          },
+        });
+        const out: Frame[] = [];
+        const drain = () => {
+          for (let f = d.next(); f !== null; f = d.next()) {
+            assert.ok(!(f instanceof ProtocolError), String(f));
+            // Copy what we got, then scribble over a source buffer as a pool reusing it would.
+            out.push({ ...f, payload: Buffer.from(f.payload) });
+            if (f.fromSource === true) {
+              assert.ok(given.includes(f.payload), 'a fromSource payload is a buffer the source gave');
+              f.payload.fill(0xdd);
+            }
+          }
+        };
+        for (const c of chunks) {
+          d.push(c);
+          if (!drainLate) drain();
+        }
+        drain();
+        assert.equal(d.bufferedBytes, 0);
+        assert.equal(out.length, specs.length);
+        specs.forEach((sp, i) => assertSame(out[i], sp));
+        // Every source buffer was of an exact payload size, and each went to one frame.
+        for (const b of given) assert.ok(specs.some((sp) => sp.payload.length === b.length));
+        assert.ok(given.length <= specs.length);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('fills a 1 MiB payload in place from 64 KiB chunks, counting what it holds, and copies it nowhere else', () => {
+    const big: Spec = { op: Op.Write, requestId: 11, offsetBytes: 1 << 20, lengthBytes: 1 << 20, payload: patterned(1 << 20, 11) };
+    const wire = Buffer.concat([encode(frames[0] as Spec), encode(big), encode(frames[2] as Spec)]);
+    let sourced: Buffer | undefined;
+    const d = new FrameDecoder(MAX_PAYLOAD_BYTES, { payloadBuffer: (n) => (sourced = Buffer.allocUnsafe(n)) });
+    const got: Frame[] = [];
+    for (let at = 0; at < wire.length; at += 65536) {
+      d.push(wire.subarray(at, at + 65536));
+      for (let f = d.next(); f !== null; f = d.next()) {
+        assert.ok(!(f instanceof ProtocolError));
+        got.push(f);
+      }
+      if (got.length === 1 && at + 65536 < wire.length) assert.equal(d.bufferedBytes, Math.min(wire.length, at + 65536) - encode(frames[0] as Spec).length);
+    }
+    assert.equal(got.length, 3);
+    assertSame(got[1], big);
+    assert.equal(got[1]?.payload, sourced, 'the payload is the source buffer itself');
+    assert.equal(got[1]?.fromSource, true);
+    assertSame(got[2], frames[2] as Spec);
+  });
 });
+
