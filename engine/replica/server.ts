@@ -32,7 +32,8 @@ const DEFAULT_LIMITS: SessionLimits = { authTimeoutMs: 10_000, maxInFlight: 256 
 export async function startReplicaServer(opts: ReplicaServerOptions): Promise<ReplicaServer> {
   const limits: SessionLimits = { ...DEFAULT_LIMITS, ...opts.limits };
   const sessions = new Set<ReplicaSession>();
-  const server: Server = createServer({ noDelay: true }, (socket) => {
+  const server: Server = createServer({ noDelay: true, pauseOnConnect: true }, (socket) => {
+    // Accepted paused: the session chooses how the socket is read (see ReplicaSession), then resumes it.
     const session = new ReplicaSession(socket, opts.backend, opts.secret, opts.log, limits);
     sessions.add(session);
     socket.once('close', () => sessions.delete(session));

@@ -19,6 +19,12 @@ export interface DecoderOptions {
    * Buffer.allocUnsafe. A caller that pools buffers gives a `fromSource` payload back once it is done.
    */
   readonly payloadBuffer?: (bytes: number) => Buffer;
+  /**
+   * Never hand out a payload that shares memory with a pushed chunk: every payload is copied into a
+   * buffer from `payloadBuffer`. For a reader whose chunks are views of one reused receive buffer;
+   * it calls `endChunk()` after draining each chunk.
+   */
+  readonly copyPayloads?: boolean;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -63,6 +69,7 @@ export class FrameDecoder {
   private failed: ProtocolError | null = null;
   private direct: DirectFrame | null = null;
   private readonly payloadBuffer: (bytes: number) => Buffer;
+  private readonly copyPayloads: boolean;
 
   /** `maxPayloadBytes` may be raised later (after authentication) with `setMaxPayload`. */
   constructor(
@@ -70,6 +77,31 @@ export class FrameDecoder {
     options: DecoderOptions = {},
   ) {
     this.payloadBuffer = options.payloadBuffer ?? allocUnsafe;
+    this.copyPayloads = options.copyPayloads ?? false;
+  }
+
+  /**
+   * The chunk last pushed is about to be overwritten (a reused receive buffer): copies whatever of
+   * it is still held (part of a frame, or bytes pushed before next() was drained) into memory of
+   * the decoder's own. Payloads already handed out never refer to it when `copyPayloads` is set.
+   */
+  endChunk(): void {
+    if (this.rest !== null) this.rest = Buffer.from(this.rest);
+    if (!this.borrowed) return;
+    const pending = this.end - this.start;
+    if (pending === 0) {
+      this.buf = EMPTY;
+      this.start = 0;
+      this.end = 0;
+      this.borrowed = false;
+      return;
+    }
+    if (this.own.length < pending) this.own = Buffer.allocUnsafe(Math.max(pending, this.own.length * 2, 64 * 1024));
+    this.buf.copy(this.own, 0, this.start, this.end);
+    this.buf = this.own;
+    this.borrowed = false;
+    this.start = 0;
+    this.end = pending;
   }
 
   /** Changes the payload cap (e.g. once the peer has authenticated). */
@@ -198,12 +230,12 @@ export class FrameDecoder {
       return null;
     }
     this.start += frameBytes;
-    if (payloadBytes === 0 || this.borrowed) {
+    if (payloadBytes === 0 || (this.borrowed && !this.copyPayloads)) {
       const payload = payloadBytes === 0 ? EMPTY : b.subarray(p0, p0 + payloadBytes);
       if (this.start === this.end) this.resetOrBorrowRest();
       return { op, requestId, offsetBytes, lengthBytes, payloadBytes, payload };
     }
-    // Our own buffer is reused: hand out a copy (one Buffer per frame).
+    // Our own buffer is reused (or the chunk is): hand out a copy (one Buffer per frame).
     const payload = this.payloadBuffer(payloadBytes);
     b.copy(payload, 0, p0, p0 + payloadBytes);
     if (this.start === this.end) this.resetOrBorrowRest();

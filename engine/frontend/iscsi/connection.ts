@@ -15,7 +15,7 @@ import type { Session } from './session.ts';
 import { abortSessionTasks, handleDataOut, handleScsiCommand, placeDataOut } from './scsi-io.ts';
 import { handleLogout, handleNopOut, handleSnack, handleText, handleTmf } from './control.ts';
 import { snAdd } from './sequence.ts';
-import { receiveIntoBuffer } from './static-read.ts';
+import { receiveIntoBuffer } from '../../io/static-read.ts';
 
 /**
  * One TCP connection of the target: the receive loop (frames out of the byte stream), the

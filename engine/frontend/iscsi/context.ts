@@ -4,7 +4,7 @@ import type { LoginNegotiation } from './login/negotiate.ts';
 import type { LogicalUnit } from './scsi/logical-unit.ts';
 import type { Session } from './session.ts';
 import type { TaskSet } from './task-set.ts';
-import type { BufferPool } from '../buffer-pool.ts';
+import type { BufferPool } from '../../io/buffer-pool.ts';
 
 /**
  * What a connection needs from its target: identity, the logical unit, authentication, timing,

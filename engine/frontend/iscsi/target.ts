@@ -7,7 +7,7 @@ import type { SessionOwner, TargetContext } from './context.ts';
 import type { LoginNegotiation } from './login/negotiate.ts';
 import type { LogicalUnit } from './scsi/logical-unit.ts';
 import { Session } from './session.ts';
-import { BufferPool } from '../buffer-pool.ts';
+import { BufferPool } from '../../io/buffer-pool.ts';
 
 /**
  * The iSCSI target of one volume: a TCP listener, one target `iqn.2026-11.io.shorthorn:<volume>`

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { connectReplica, type WireReplicaConnection } from '../../../engine/wire/client.ts';
 import { startReplicaServer, type ReplicaServer } from '../../../engine/replica/server.ts';
 import { MemoryBackend } from '../../../engine/replica/memory-backend.ts';
-import { BufferPool } from '../../../engine/frontend/buffer-pool.ts';
+import { BufferPool } from '../../../engine/io/buffer-pool.ts';
 import { createLogger } from '../../../api/log.ts';
 
 /**

@@ -309,5 +309,56 @@ describe('FrameDecoder', () => {
     assert.equal(got[1]?.fromSource, true);
     assertSame(got[2], frames[2] as Spec);
   });
+
+  it('fuzz: read through one reused buffer (copyPayloads + endChunk), every frame comes out intact though the buffer is overwritten after each read', () => {
+    const frameArb = fc.record({
+      op: fc.constantFrom(Op.Write, Op.Response, Op.Ping, Op.Read),
+      requestId: fc.nat({ max: 0xffffffff }),
+      payloadBytes: fc.oneof(fc.constant(0), fc.nat({ max: 100 }), fc.integer({ min: 4000, max: 9000 })),
+      seed: fc.nat({ max: 255 }),
+    });
+    fc.assert(
+      fc.property(fc.array(frameArb, { minLength: 1, maxLength: 8 }), fc.array(fc.integer({ min: 1, max: 5000 }), { minLength: 1, maxLength: 20 }), (raw, reads) => {
+        const specs: Spec[] = raw.map((r) => ({ op: r.op, requestId: r.requestId, offsetBytes: 0, lengthBytes: r.payloadBytes, payload: r.op === Op.Read ? Buffer.alloc(0) : patterned(r.payloadBytes, r.seed) }));
+        const wire = Buffer.concat(specs.map(encode));
+        const rx = Buffer.alloc(5000);
+        const d = new FrameDecoder(MAX_PAYLOAD_BYTES, { copyPayloads: true });
+        const out: Frame[] = [];
+        let at = 0;
+        for (let i = 0; at < wire.length; i++) {
+          const n = Math.min(reads[i % reads.length] as number, wire.length - at);
+          wire.copy(rx, 0, at, at + n);
+          at += n;
+          d.push(rx.subarray(0, n));
+          for (let f = d.next(); f !== null; f = d.next()) {
+            assert.ok(!(f instanceof ProtocolError), String(f));
+            if (f.payload.length > 0) assert.notEqual(f.payload.buffer, rx.buffer, 'a payload shares the receive buffer');
+            out.push(f);
+          }
+          d.endChunk();
+          rx.fill(0xa5); // the next read overwrites everything
+        }
+        assert.equal(d.bufferedBytes, 0);
+        assert.equal(out.length, specs.length);
+        specs.forEach((sp, i) => assertSame(out[i], sp));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('without endChunk, a frame left incomplete in a reused buffer is corrupted (what endChunk is for)', () => {
+    const spec = frames[2] as Spec;
+    const wire = encode(spec);
+    const rx = Buffer.alloc(wire.length);
+    const d = new FrameDecoder(MAX_PAYLOAD_BYTES, { copyPayloads: true });
+    wire.copy(rx, 0, 0, 20);
+    d.push(rx.subarray(0, 20));
+    assert.equal(d.next(), null);
+    rx.fill(0xa5);
+    wire.copy(rx, 0, 20);
+    d.push(rx.subarray(0, wire.length - 20));
+    const f = d.next();
+    assert.ok(f instanceof ProtocolError || (f !== null && !f.payload.equals(spec.payload)));
+  });
 });
 

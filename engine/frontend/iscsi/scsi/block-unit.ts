@@ -12,7 +12,7 @@ import { DEFAULT_MODE } from './mode-pages.ts';
 import { Op } from './opcodes.ts';
 import { createPrState, isConflict } from './persistent-reservations.ts';
 import { RangeLock } from './range-lock.ts';
-import { BufferPool } from '../../buffer-pool.ts';
+import { BufferPool } from '../../../io/buffer-pool.ts';
 import { Asc, buildSense, checkCondition, good, illegalRequest, reservationConflict, senseForIoError, SenseKey, type AscPair } from './sense.ts';
 import { lunNotSupported } from './spc.ts';
 import { UnitAttentions } from './unit-attentions.ts';

@@ -10,7 +10,7 @@ import { Op } from './opcodes.ts';
 import { checkLength, checkProtect, checkRange, checkWritable, firstDifference, lengthByte, miscompare } from './sbc-checks.ts';
 import { good, invalidFieldInCdb, senseForIoError } from './sense.ts';
 import { LOGICAL_BLOCK_BYTES, MAX_ATOMIC_BLOCKS, MAX_COMPARE_AND_WRITE_BLOCKS, MAX_TRANSFER_BLOCKS, type UnitContext } from './unit-state.ts';
-import type { BufferPool } from '../../buffer-pool.ts';
+import type { BufferPool } from '../../../io/buffer-pool.ts';
 
 /** A command handler: runs one command on the unit. */
 export type Handler = (ctx: UnitContext, cmd: ScsiCommand) => Promise<ScsiResult>;

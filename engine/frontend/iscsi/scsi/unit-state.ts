@@ -3,7 +3,7 @@
  * device, identity, mode parameters, reservations, unit attentions and the LBA range lock.
  */
 import type { BlockDevice } from '../../../block-device.ts';
-import type { BufferPool } from '../../buffer-pool.ts';
+import type { BufferPool } from '../../../io/buffer-pool.ts';
 import type { Logger } from '../../../../api/log.ts';
 import type { PrState } from './persistent-reservations.ts';
 import type { AscPair } from './sense.ts';

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger } from '../../../../api/log.ts';
-import { BufferPool } from '../../../../engine/frontend/buffer-pool.ts';
+import { BufferPool } from '../../../../engine/io/buffer-pool.ts';
 import { FileDevice } from '../../../../engine/frontend/file-device.ts';
 import type { IscsiTarget } from '../../../../engine/frontend/index.ts';
 import { startTarget } from '../../../../engine/frontend/iscsi/target.ts';

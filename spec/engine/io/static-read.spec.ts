@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { connect, createServer, Socket, type AddressInfo } from 'node:net';
-import { receiveIntoBuffer } from '../../../../engine/frontend/iscsi/static-read.ts';
+import { receiveIntoBuffer } from '../../../engine/io/static-read.ts';
 
 describe('receiveIntoBuffer (an accepted socket reading into one reused buffer)', { timeout: 20_000 }, () => {
   it('on this Node, delivers 8 MiB in order through the same buffer, honours pause/resume, then end and close', async () => {

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { BufferPool, MIN_POOLED_BYTES } from '../../../engine/frontend/buffer-pool.ts';
+import { BufferPool, MIN_POOLED_BYTES } from '../../../engine/io/buffer-pool.ts';
 
 describe('BufferPool', () => {
   it('hands a given-back buffer to the next take of the same size, and only of that size', () => {
