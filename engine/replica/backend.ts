@@ -15,6 +15,8 @@ export interface ReplicaBackend {
   readonly sizeBytes: number;
   readonly sectorBytes: number;
   read(offsetBytes: number, lengthBytes: number): Promise<Buffer>;
+  /** Reads [offset, offset + out.length) into the caller's `out` (the server's pooled reply buffers); optional. */
+  readInto?(offsetBytes: number, out: Buffer): Promise<void>;
   /** NOTE: `data` may be retained until the promise settles; callers must not reuse it before. */
   write(offsetBytes: number, data: Buffer): Promise<void>;
   unmap(offsetBytes: number, lengthBytes: number): Promise<void>;

@@ -100,9 +100,14 @@ export class ReplicaStore implements ReplicaBackend {
     if (--this.active === 0 && this.onIdle !== null) this.onIdle();
   };
 
-  private async readNow(offsetBytes: number, lengthBytes: number): Promise<Buffer> {
+  /** Reads [offset, offset + out.length) into `out` (a caller's buffer, e.g. a pooled one). */
+  readInto(offsetBytes: number, out: Buffer): Promise<void> {
+    return this.track(this.readNow(offsetBytes, out.length, out).then(() => undefined));
+  }
+
+  private async readNow(offsetBytes: number, lengthBytes: number, into?: Buffer): Promise<Buffer> {
     if (this.closed) throw new ReplicaError('EIO', `replica ${this.location}: store is closed`);
-    const out = Buffer.allocUnsafe(lengthBytes);
+    const out = into ?? Buffer.allocUnsafe(lengthBytes);
     const bs = this.blockBytes;
     const b0 = Math.floor(offsetBytes / bs);
     const n = Math.ceil((offsetBytes + lengthBytes) / bs) - b0;
@@ -110,12 +115,12 @@ export class ReplicaStore implements ReplicaBackend {
       await this.head.pread(out, 0, lengthBytes, offsetBytes);
       return out;
     }
-    await this.readInto(out, offsetBytes, lengthBytes);
+    await this.readLayers(out, offsetBytes, lengthBytes);
     return out;
   }
 
   /** Fills `out` with [offset, offset+length), one pread per run of blocks in the same layer. */
-  private async readInto(out: Buffer, offsetBytes: number, lengthBytes: number): Promise<void> {
+  private async readLayers(out: Buffer, offsetBytes: number, lengthBytes: number): Promise<void> {
     const bs = this.blockBytes;
     const end = offsetBytes + lengthBytes;
     const reads: Promise<void>[] = [];
@@ -195,7 +200,7 @@ export class ReplicaStore implements ReplicaBackend {
   /** Copies [offset, offset+length) as the layers below the head resolve it into the head's file. */
   private async copyUp(offsetBytes: number, lengthBytes: number): Promise<void> {
     const buf = Buffer.allocUnsafe(lengthBytes);
-    await this.readInto(buf, offsetBytes, lengthBytes);
+    await this.readLayers(buf, offsetBytes, lengthBytes);
     await this.head.pwrite(buf, offsetBytes);
   }
 

@@ -15,6 +15,12 @@ import { createLogger } from '../../../api/log.ts';
  */
 class SlowCopyBackend extends MemoryBackend {
   private n = 0;
+  /** Reads into the server's pooled buffers (as the on-disk store does). */
+  async readInto(offsetBytes: number, out: Buffer): Promise<void> {
+    if (this.n++ % 2 === 0) await new Promise((r) => setTimeout(r, 1));
+    (await this.read(offsetBytes, out.length)).copy(out);
+  }
+
   override async write(offsetBytes: number, data: Buffer): Promise<void> {
     const waits = this.n++ % 3;
     for (let i = 0; i < waits; i++) await new Promise((r) => setTimeout(r, 1));
@@ -62,5 +68,18 @@ describe('replica server: recycled write payloads', { timeout: 60_000 }, () => {
     }
     // The large payloads spanned socket reads, so they were assembled in pooled buffers and given back.
     assert.ok(given >= 48, `only ${given} payload buffers were given back`);
+  });
+
+  it('answers 4 KiB to 1 MiB reads in flight all at once from pooled buffers, each given back only once the socket is done with it', async () => {
+    const writes = Array.from({ length: 48 }, (_, i) => ({ offset: i * (1 << 20), data: pattern(SIZES[(i + 1) % SIZES.length] as number, 7000 + i) }));
+    for (const w of writes) await conn.writeAt(w.offset, w.data);
+    const before = given;
+    for (let round = 0; round < 3; round++) {
+      // 48 reads of up to 1 MiB at once: far more than the socket buffers hold, so replies wait in
+      // the socket's queue while later reads take buffers from the pool.
+      const backs = await Promise.all(writes.map((w) => conn.readAt(w.offset, w.data.length)));
+      writes.forEach((w, i) => assert.ok(backs[i]?.equals(w.data), `read of ${w.data.length} bytes at ${w.offset} (round ${round}) came back different`));
+    }
+    assert.ok(given - before >= 3 * 48, `only ${given - before} read buffers were given back`);
   });
 });
