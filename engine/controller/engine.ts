@@ -158,6 +158,41 @@ export class Engine implements BlockDevice {
     return Buffer.concat(await Promise.all(parts));
   }
 
+  /**
+   * Reads into the caller's `dst` (the iSCSI target's pooled read buffers): the reply goes straight
+   * into it over the wire. A replica that fails is set ERR, which closes its connection, so a late
+   * reply can never land in `dst` after another replica has filled it and the caller reused it.
+   */
+  async readInto(offsetBytes: number, dst: Buffer): Promise<void> {
+    const lengthBytes = dst.length;
+    this.check(offsetBytes, lengthBytes);
+    if (lengthBytes === 0) return;
+    const max = this.opts.maxIoBytes;
+    if (lengthBytes <= max) return this.readOnceInto(offsetBytes, dst);
+    const parts: Promise<void>[] = [];
+    for (let o = 0; o < lengthBytes; o += max) parts.push(this.readOnceInto(offsetBytes + o, dst.subarray(o, Math.min(o + max, lengthBytes))));
+    await Promise.all(parts);
+  }
+
+  private async readOnceInto(offsetBytes: number, dst: Buffer): Promise<void> {
+    for (;;) {
+      const h = this.pickReader();
+      if (h === undefined) throw new BlockIoError('EIO', `volume ${this.opts.volume}: no healthy replica to read from`);
+      try {
+        if (h.conn?.readInto !== undefined) await h.call('read', dst.length, (c) => (c.readInto as (o: number, d: Buffer) => Promise<void>).call(c, offsetBytes, dst));
+        else {
+          // A connection without readInto: copy only what the call returned, once it has settled.
+          const data = await h.call('read', dst.length, (c) => c.readAt(offsetBytes, dst.length));
+          if (data.length !== dst.length) throw new Error(`read returned ${data.length} bytes, asked ${dst.length}`);
+          data.copy(dst);
+        }
+        return;
+      } catch (e) {
+        this.setErr(h, e as Error);
+      }
+    }
+  }
+
   /** Reads from one RW replica; a failure sets it ERR and retries on another. */
   private async readOnce(offsetBytes: number, lengthBytes: number): Promise<Buffer> {
     for (;;) {

@@ -32,6 +32,11 @@ export interface ReplicaInfo {
 
 export interface ReplicaConnection {
   readAt(offsetBytes: number, lengthBytes: number): Promise<Buffer>;
+  /**
+   * Optional: reads `dst.length` bytes into the caller's `dst`. Once the connection is closed (or
+   * the call has settled) it never writes into `dst` again.
+   */
+  readInto?(offsetBytes: number, dst: Buffer): Promise<void>;
   writeAt(offsetBytes: number, data: Buffer): Promise<void>;
   unmapAt(offsetBytes: number, lengthBytes: number): Promise<void>;
   /** Data, allocation records and metadata durable before it resolves. */

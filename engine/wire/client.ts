@@ -1,6 +1,7 @@
 import { connect, type NetConnectOpts, type Socket } from 'node:net';
 import * as E from 'fp-ts/Either';
 import { FrameDecoder, type Frame } from './frame-decoder.ts';
+import type { FrameHeader } from './header.ts';
 import { MAX_IO_BYTES, MAX_PAYLOAD_BYTES, MAX_PREAUTH_PAYLOAD_BYTES, MAX_RANGES_PER_REPLY, Op, opName } from './header.ts';
 import { encodeFrame, encodeHeader, encodeRanges, isInlinePayload } from './encode.ts';
 import { ProtocolError, ReplicaError, TransportError } from './errors.ts';
@@ -22,6 +23,8 @@ interface Pending {
   readonly op: number;
   /** Expected reply bytes for reads. */
   readonly replyBytes: number;
+  /** Where a read's reply goes (readInto), instead of a buffer of its own. */
+  readonly dst: Buffer | undefined;
   readonly resolve: (v: never) => void;
   readonly reject: (e: Error) => void;
 }
@@ -63,6 +66,7 @@ export class WireReplicaConnection implements ReplicaConnection {
     readonly address: string,
   ) {
     this.closed = new Promise<Error>((r) => (this.resolveClosed = r));
+    decoder.setPayloadSource(this.payloadFor);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('drain', () => this.onDrain());
     socket.on('error', (e) => this.fail(new TransportError(`replica ${address}: ${e.message}`, { cause: e })));
@@ -80,6 +84,25 @@ export class WireReplicaConnection implements ReplicaConnection {
     if (lengthBytes > MAX_IO_BYTES) return Promise.reject(new ReplicaError('EINVAL', `read of ${lengthBytes} bytes exceeds ${MAX_IO_BYTES}`));
     return this.request(Op.Read, offsetBytes, lengthBytes, undefined, lengthBytes);
   }
+
+  /**
+   * A read whose reply lands in `dst`: a reply spanning socket reads is assembled there directly,
+   * one inside a single read is copied there. After `close` (the engine closes a replica it sets
+   * ERR) no byte is written into `dst`: the socket is destroyed and the request forgotten.
+   */
+  readInto(offsetBytes: number, dst: Buffer): Promise<void> {
+    if (dst.length > MAX_IO_BYTES) return Promise.reject(new ReplicaError('EINVAL', `read of ${dst.length} bytes exceeds ${MAX_IO_BYTES}`));
+    return this.request(Op.Read, offsetBytes, dst.length, undefined, dst.length, dst);
+  }
+
+  /** The decoder's buffer for a reply payload it assembles: the caller's `dst` for readInto. */
+  private readonly payloadFor = (bytes: number, h: FrameHeader): Buffer => {
+    if (h.op === Op.Response) {
+      const dst = this.pending.get(h.requestId)?.dst;
+      if (dst !== undefined && dst.length === bytes) return dst;
+    }
+    return Buffer.allocUnsafe(bytes);
+  };
 
   writeAt(offsetBytes: number, data: Buffer): Promise<void> {
     if (data.length > MAX_IO_BYTES) return Promise.reject(new ReplicaError('EINVAL', `write of ${data.length} bytes exceeds ${MAX_IO_BYTES}`));
@@ -144,7 +167,7 @@ export class WireReplicaConnection implements ReplicaConnection {
     this.fail(new TransportError(`replica ${this.address}: connection closed by the engine`));
   }
 
-  private request<T>(op: number, offsetBytes: number, lengthBytes: number, payload: Buffer | undefined, replyBytes: number): Promise<T> {
+  private request<T>(op: number, offsetBytes: number, lengthBytes: number, payload: Buffer | undefined, replyBytes: number, dst?: Buffer): Promise<T> {
     if (this.dead !== null) return Promise.reject(this.dead);
     if (!Number.isSafeInteger(offsetBytes) || offsetBytes < 0 || !Number.isSafeInteger(lengthBytes) || lengthBytes < 0) {
       return Promise.reject(new ReplicaError('EINVAL', `${opName(op)}: offset ${offsetBytes} / length ${lengthBytes} must be non-negative integers`));
@@ -153,7 +176,7 @@ export class WireReplicaConnection implements ReplicaConnection {
     while (this.pending.has(id)) id = (id + 1) >>> 0;
     this.nextId = (id + 1) >>> 0;
     return new Promise<T>((resolve, reject) => {
-      this.pending.set(id, { op, replyBytes, resolve: resolve as (v: never) => void, reject });
+      this.pending.set(id, { op, replyBytes, dst, resolve: resolve as (v: never) => void, reject });
       if (payload === undefined || isInlinePayload(payload.length)) this.send(encodeFrame(op, id, offsetBytes, lengthBytes, payload));
       else {
         this.send(encodeHeader(op, id, offsetBytes, lengthBytes, payload.length));
@@ -213,7 +236,11 @@ export class WireReplicaConnection implements ReplicaConnection {
       case Op.Read:
       case Op.ReadRanges:
         if (f.payload.length !== p.replyBytes) return new ProtocolError(`${opName(p.op)} reply of ${f.payload.length} bytes, expected ${p.replyBytes}`);
-        p.resolve(f.payload as never);
+        if (p.dst === undefined) p.resolve(f.payload as never);
+        else {
+          if (f.payload !== p.dst) f.payload.copy(p.dst);
+          p.resolve(undefined as never);
+        }
         return null;
       case Op.Info: {
         const r = decodeInfo(f.payload);

@@ -12,13 +12,16 @@ export interface Frame extends FrameHeader {
   readonly fromSource?: true;
 }
 
+/** A buffer of exactly `bytes` bytes for the payload of the frame whose header is given. */
+export type PayloadSource = (bytes: number, header: FrameHeader) => Buffer;
+
 /** Where the decoder gets buffers for payloads it has to assemble. */
 export interface DecoderOptions {
   /**
    * A buffer of exactly `bytes` bytes for a payload that does not lie whole in one chunk; default
    * Buffer.allocUnsafe. A caller that pools buffers gives a `fromSource` payload back once it is done.
    */
-  readonly payloadBuffer?: (bytes: number) => Buffer;
+  readonly payloadBuffer?: PayloadSource;
   /**
    * Never hand out a payload that shares memory with a pushed chunk: every payload is copied into a
    * buffer from `payloadBuffer`. For a reader whose chunks are views of one reused receive buffer;
@@ -68,7 +71,7 @@ export class FrameDecoder {
   private rest: Buffer | null = null;
   private failed: ProtocolError | null = null;
   private direct: DirectFrame | null = null;
-  private readonly payloadBuffer: (bytes: number) => Buffer;
+  private payloadBuffer: PayloadSource;
   private readonly copyPayloads: boolean;
 
   /** `maxPayloadBytes` may be raised later (after authentication) with `setMaxPayload`. */
@@ -102,6 +105,11 @@ export class FrameDecoder {
     this.borrowed = false;
     this.start = 0;
     this.end = pending;
+  }
+
+  /** Changes where assembled payloads go (e.g. once the connection that routes them exists). */
+  setPayloadSource(source: PayloadSource): void {
+    this.payloadBuffer = source;
   }
 
   /** Changes the payload cap (e.g. once the peer has authenticated). */
@@ -220,9 +228,10 @@ export class FrameDecoder {
     if (avail < frameBytes) {
       if (payloadBytes < DIRECT_PAYLOAD_BYTES) return null;
       // Everything buffered belongs to this frame (push takes bytes only up to a frame's end).
-      const payload = this.payloadBuffer(payloadBytes);
+      const header: FrameHeader = { op, requestId, offsetBytes, lengthBytes, payloadBytes };
+      const payload = this.payloadBuffer(payloadBytes, header);
       b.copy(payload, 0, p0, this.end);
-      this.direct = { header: { op, requestId, offsetBytes, lengthBytes, payloadBytes }, payload, filled: this.end - p0 };
+      this.direct = { header, payload, filled: this.end - p0 };
       this.buf = EMPTY;
       this.start = 0;
       this.end = 0;
@@ -236,7 +245,7 @@ export class FrameDecoder {
       return { op, requestId, offsetBytes, lengthBytes, payloadBytes, payload };
     }
     // Our own buffer is reused (or the chunk is): hand out a copy (one Buffer per frame).
-    const payload = this.payloadBuffer(payloadBytes);
+    const payload = this.payloadBuffer(payloadBytes, { op, requestId, offsetBytes, lengthBytes, payloadBytes });
     b.copy(payload, 0, p0, p0 + payloadBytes);
     if (this.start === this.end) this.resetOrBorrowRest();
     return { op, requestId, offsetBytes, lengthBytes, payloadBytes, payload, fromSource: true };
