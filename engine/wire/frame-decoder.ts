@@ -99,7 +99,13 @@ export class FrameDecoder {
       this.borrowed = false;
       return;
     }
-    if (this.own.length < pending) this.own = Buffer.allocUnsafe(Math.max(pending, this.own.length * 2, 64 * 1024));
+    this.moveToOwn(pending);
+  }
+
+  /** Moves the pending bytes to the start of the own buffer, grown to hold at least `need` bytes. */
+  private moveToOwn(need: number): void {
+    const pending = this.end - this.start;
+    if (this.own.length < need) this.own = Buffer.allocUnsafe(Math.max(need, this.own.length * 2, 64 * 1024));
     this.buf.copy(this.own, 0, this.start, this.end);
     this.buf = this.own;
     this.borrowed = false;
@@ -170,14 +176,7 @@ export class FrameDecoder {
   private append(chunk: Buffer, take: number): void {
     const pending = this.end - this.start;
     const need = pending + take;
-    if (this.borrowed || this.buf.length - this.start < need) {
-      if (this.own.length < need) this.own = Buffer.allocUnsafe(Math.max(need, this.own.length * 2, 64 * 1024));
-      this.buf.copy(this.own, 0, this.start, this.end);
-      this.buf = this.own;
-      this.borrowed = false;
-      this.start = 0;
-      this.end = pending;
-    }
+    if (this.borrowed || this.buf.length - this.start < need) this.moveToOwn(need);
     chunk.copy(this.buf, this.end, 0, take);
     this.end += take;
   }

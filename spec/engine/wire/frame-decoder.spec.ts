@@ -49,6 +49,19 @@ function feed(chunks: readonly Buffer[], max = MAX_PAYLOAD_BYTES): { frames: Fra
   return { frames: out, error: null };
 }
 
+/** `wire` cut into chunks at the given points (taken modulo its length, deduplicated, in order). */
+function cutAt(wire: Buffer, cuts: readonly number[]): Buffer[] {
+  const points = [...new Set(cuts.map((c) => c % (wire.length + 1)))].sort((a, b) => a - b);
+  const chunks: Buffer[] = [];
+  let prev = 0;
+  for (const p of points) {
+    chunks.push(wire.subarray(prev, p));
+    prev = p;
+  }
+  chunks.push(wire.subarray(prev));
+  return chunks;
+}
+
 function assertSame(got: Frame | undefined, want: Spec): void {
   assert.ok(got !== undefined, 'frame missing');
   assert.equal(got.op, want.op);
@@ -217,14 +230,7 @@ describe('FrameDecoder', () => {
     fc.assert(
       fc.property(fc.array(frameArb, { minLength: 1, maxLength: 6 }), fc.array(fc.nat({ max: 400 }), { maxLength: 10 }), (specs, cuts) => {
         const wire = Buffer.concat(specs.map(encode));
-        const points = [...new Set(cuts.map((c) => c % (wire.length + 1)))].sort((a, b) => a - b);
-        const chunks: Buffer[] = [];
-        let prev = 0;
-        for (const p of points) {
-          chunks.push(wire.subarray(prev, p));
-          prev = p;
-        }
-        chunks.push(wire.subarray(prev));
+        const chunks = cutAt(wire, cuts);
         const r = feed(chunks);
         assert.equal(r.error, null);
         assert.equal(r.frames.length, specs.length);
@@ -245,14 +251,7 @@ describe('FrameDecoder', () => {
       fc.property(fc.array(frameArb, { minLength: 1, maxLength: 6 }), fc.array(fc.nat(), { maxLength: 12 }), fc.boolean(), (raw, cuts, drainLate) => {
         const specs: Spec[] = raw.map((r) => ({ op: r.op, requestId: r.requestId, offsetBytes: 0, lengthBytes: r.payloadBytes, payload: patterned(r.payloadBytes, r.seed) }));
         const wire = Buffer.concat(specs.map(encode));
-        const points = [...new Set(cuts.map((c) => c % (wire.length + 1)))].sort((a, b) => a - b);
-        const chunks: Buffer[] = [];
-        let prev = 0;
-        for (const p of points) {
-          chunks.push(wire.subarray(prev, p));
-          prev = p;
-        }
-        chunks.push(wire.subarray(prev));
+        const chunks = cutAt(wire, cuts);
         const given: Buffer[] = [];
         const d = new FrameDecoder(MAX_PAYLOAD_BYTES, {
           payloadBuffer: (n) => {
