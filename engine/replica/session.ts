@@ -134,7 +134,20 @@ export class ReplicaSession {
     this.inFlightBytes += bytes;
     this.updateFlow();
     const req = r.right;
-    if (req.op === Op.Read && req.lengthBytes >= MIN_POOLED_BYTES && this.backend.readInto !== undefined) return this.readPooled(f.requestId, bytes, req.offsetBytes, req.lengthBytes);
+    const readInto = this.backend.readInto;
+    if (req.op === Op.Read && req.lengthBytes >= MIN_POOLED_BYTES && readInto !== undefined) {
+      // A read into a pooled buffer, given back from the write callback of its reply once the
+      // socket has handed it to the kernel (or dropped it, closing), never earlier: a fresh 1 MiB
+      // buffer per read cost a replica more in page faults and collections than the pread itself.
+      const buf = this.payloads.take(req.lengthBytes);
+      // (bind, not a named arrow: tsx's keepNames would wrap that in __name on every read)
+      const giveBack = this.payloads.give.bind(this.payloads, buf);
+      readInto.call(this.backend, req.offsetBytes, buf).then(
+        () => this.done(f.requestId, bytes, buf, null, giveBack),
+        (e: unknown) => this.done(f.requestId, bytes, undefined, e, giveBack),
+      );
+      return;
+    }
     // A write's payload that the decoder assembled goes back to the pool once the backend is done
     // with it (ReplicaBackend.write may keep `data` until its promise settles, not longer).
     const recycle = f.fromSource === true && req.op === Op.Write ? f.payload : undefined;
@@ -146,32 +159,6 @@ export class ReplicaSession {
       (e: unknown) => {
         if (recycle !== undefined) this.payloads.give(recycle);
         this.done(f.requestId, bytes, undefined, e);
-      },
-    );
-  }
-
-  /**
-   * A read into a pooled buffer. The buffer goes back from the write callback of the reply's
-   * payload, once the socket has handed it to the kernel (or dropped it, closing), never earlier;
-   * a fresh 1 MiB buffer per read cost a replica more in page faults and collections than the
-   * pread itself.
-   */
-  private readPooled(requestId: number, bytes: number, offsetBytes: number, lengthBytes: number): void {
-    const b = this.backend;
-    if (b.readInto === undefined) return;
-    const buf = this.payloads.take(lengthBytes);
-    b.readInto(offsetBytes, buf).then(
-      () => {
-        this.inFlight--;
-        this.inFlightBytes -= bytes;
-        if (this.state === 'closed') return this.payloads.give(buf);
-        this.reply(encodeHeader(Op.Response, requestId, 0, lengthBytes, lengthBytes));
-        this.reply(buf, () => this.payloads.give(buf));
-        this.updateFlow();
-      },
-      (e: unknown) => {
-        this.payloads.give(buf);
-        this.done(requestId, bytes, undefined, e);
       },
     );
   }
@@ -206,15 +193,21 @@ export class ReplicaSession {
     }
   }
 
-  private done(requestId: number, bytes: number, payload: Buffer | undefined, err: unknown): void {
+  /** Answers a request; `onSent` runs once nothing refers to `payload` any more (sent, copied or dropped). */
+  private done(requestId: number, bytes: number, payload: Buffer | undefined, err: unknown, onSent?: () => void): void {
     this.inFlight--;
     this.inFlightBytes -= bytes;
-    if (this.state === 'closed') return;
+    if (this.state === 'closed') {
+      onSent?.();
+      return;
+    }
     if (err === null) {
-      if (payload === undefined || isInlinePayload(payload.length)) this.reply(encodeFrame(Op.Response, requestId, 0, payload?.length ?? 0, payload));
-      else {
+      if (payload === undefined || isInlinePayload(payload.length)) {
+        this.reply(encodeFrame(Op.Response, requestId, 0, payload?.length ?? 0, payload));
+        onSent?.();
+      } else {
         this.reply(encodeHeader(Op.Response, requestId, 0, payload.length, payload.length));
-        this.reply(payload);
+        this.reply(payload, onSent);
       }
     } else {
       const { code, message } = this.describe(err);
