@@ -3,7 +3,7 @@ import { CommandError, UsageError, parseHostPort, requireFlag } from '../../api/
 
 /**
  * `shorthorn engine …`: serve a volume over its replicas, and the control-API clients
- * (add-replica, remove-replica, status). Heavy modules load inside `run`.
+ * (add-replica, remove-replica, expand, status). Heavy modules load inside `run`.
  */
 
 const serve: Command = {
@@ -30,10 +30,13 @@ async function runServe(inv: Invocation): Promise<number> {
   const { connectReplica } = await import('../wire/client.ts');
   const { openEngine } = await import('./start.ts');
   const { startControlServer } = await import('./control-server.ts');
+  const { checkVolumeSize } = await import('../replica/metadata.ts');
 
   const volume = requireFlag(inv, 'volume');
   const size = parseBytes(requireFlag(inv, 'size'));
   if (E.isLeft(size)) throw new UsageError(`--size: ${size.left}`);
+  const sizeRule = checkVolumeSize(size.right);
+  if (sizeRule !== null) throw new UsageError(`--size: ${sizeRule}, got ${size.right} bytes`);
   const replicas = (inv.values.replica as string[] | undefined) ?? [];
   if (replicas.length === 0) throw new UsageError('--replica is required (at least one)');
   for (const r of replicas) parseHostPort('replica', r);
@@ -144,6 +147,22 @@ const removeReplica: Command = {
   },
 };
 
+const expand: Command = {
+  name: 'expand',
+  summary: 'Grow a running volume to SIZE (never shrinks); the iSCSI target reports the new capacity.',
+  flags: { ...controlFlag, size: { type: 'string', help: 'the new size in bytes or as a quantity (20Gi)', placeholder: 'SIZE' } },
+  run: async (inv) => {
+    const E = await import('fp-ts/Either');
+    const { parseBytes, humanBytes } = await import('../../api/quantity.ts');
+    if (inv.positionals.length > 0) throw new UsageError(`unexpected argument "${inv.positionals[0]}" (the size goes in --size)`);
+    const size = parseBytes(requireFlag(inv, 'size'));
+    if (E.isLeft(size)) throw new UsageError(`--size: ${size.left}`);
+    const r = await call(controlUrl(inv, '/v1/expand'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sizeBytes: size.right }) });
+    const now = (r.body as { sizeBytes?: number }).sizeBytes ?? size.right;
+    inv.stdout.write(`volume is ${humanBytes(now)} (${now} bytes)\n`);
+  },
+};
+
 const status: Command = {
   name: 'status',
   summary: "Show a running engine's replicas (modes, revisions, rebuild progress).",
@@ -183,4 +202,4 @@ const status: Command = {
 };
 
 /** The `engine` command group. */
-export const engineCommand: Command = { name: 'engine', summary: 'The engine: serve a replicated volume, and manage a running one.', subcommands: [serve, addReplica, removeReplica, status] };
+export const engineCommand: Command = { name: 'engine', summary: 'The engine: serve a replicated volume, and manage a running one.', subcommands: [serve, addReplica, removeReplica, expand, status] };

@@ -8,15 +8,17 @@ import { addReplica, removeReplica } from './membership.ts';
 import { engineStatus } from './status.ts';
 
 /**
- * The engine's control API (HTTP+JSON): status, add and remove replicas, Prometheus metrics.
+ * The engine's control API (HTTP+JSON): status, add and remove replicas, expand, Prometheus metrics.
  *   GET    /v1/status               → EngineStatus
  *   POST   /v1/replicas {address}   → 202 {address, rebuild: "full"|"delta"} (the rebuild runs on)
  *   DELETE /v1/replicas/:address    → 204
+ *   POST   /v1/expand {sizeBytes}   → 200 {sizeBytes} once every healthy replica has grown
  *   GET    /metrics                 → Prometheus text
  * Errors are {error: message} with the status `statusOf` gives.
  */
 
 const AddReplicaBody = t.type({ address: t.string });
+const ExpandBody = t.type({ sizeBytes: t.number });
 
 /** The one mapping from control errors to HTTP statuses. */
 export function statusOf(e: ControlError): number {
@@ -64,6 +66,22 @@ export function createControlApp(engine: Engine): Express {
     const r = await removeReplica(engine, req.params.address);
     if (E.isLeft(r)) return fail(res, r.left);
     res.status(204).end();
+  });
+
+  app.post('/v1/expand', async (req, res) => {
+    const body = decode(ExpandBody, req.body);
+    if (E.isLeft(body)) {
+      res.status(400).json({ error: formatInputError(body.left) });
+      return;
+    }
+    try {
+      await engine.expand(body.right.sizeBytes);
+      res.json({ sizeBytes: engine.sizeBytes });
+    } catch (e) {
+      const err = e as Error & { code?: string };
+      // EINVAL: a size the volume cannot take; anything else: the replicas could not grow.
+      res.status(err.code === 'EINVAL' ? 422 : 503).json({ error: err.message });
+    }
   });
 
   app.get('/metrics', async (_req, res) => {

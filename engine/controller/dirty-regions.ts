@@ -18,7 +18,7 @@ export const DIRTY_EXTRA_PREFIX = 'shorthorn.dirty.';
 const DirtyRecordJson = t.type({
   address: t.string,
   revisionMax: t.string,
-  regionBytes: intRange(512, 2 ** 40),
+  regionBytes: intRange(1 << 20, 2 ** 40),
   regions: t.string,
 });
 
@@ -45,7 +45,11 @@ export function encodeDirtyRecord(r: DirtyRecord): string {
   return JSON.stringify({ address: r.address, revisionMax: r.revisionMax.toString(), regionBytes: r.regions.regionBytes, regions });
 }
 
-/** Decodes an extra record, or says what is wrong with it. */
+/**
+ * Decodes an extra record into this volume's geometry, or says what is wrong with it. A record
+ * written before the volume grew has the smaller volume's region size (regionBytesFor): it is
+ * read in its own and converted, each old region marking every new one it overlaps.
+ */
 export function decodeDirtyRecord(replicaId: string, text: string, sizeBytes: number, regionBytes: number): E.Either<string, DirtyRecord> {
   let json: unknown;
   try {
@@ -56,9 +60,11 @@ export function decodeDirtyRecord(replicaId: string, text: string, sizeBytes: nu
   const d = decode(DirtyRecordJson, json);
   if (E.isLeft(d)) return E.left(formatInputError(d.left));
   if (!/^\d+$/.test(d.right.revisionMax)) return E.left(`revisionMax: not a decimal count, got "${d.right.revisionMax}"`);
-  if (d.right.regionBytes !== regionBytes) return E.left(`regionBytes ${d.right.regionBytes} differs from this volume's ${regionBytes}`);
-  const regions = RegionBitmap.decode(d.right.regions, regionBytes, sizeBytes);
-  if (typeof regions === 'string') return E.left(regions);
+  const own = d.right.regionBytes;
+  if (!Number.isInteger(Math.log2(own))) return E.left(`regionBytes ${own} is not a power of two`);
+  const read = RegionBitmap.decode(d.right.regions, own, sizeBytes);
+  if (typeof read === 'string') return E.left(read);
+  const regions = own === regionBytes ? read : RegionBitmap.from(read, regionBytes, sizeBytes);
   return E.right({ replicaId, address: d.right.address, revisionMax: BigInt(d.right.revisionMax), regions });
 }
 
@@ -91,11 +97,37 @@ export class DirtyTracker {
   private running: Promise<void> = Promise.resolve();
 
   constructor(
-    readonly sizeBytes: number,
-    readonly regionBytes: number,
+    private size: number,
+    private region: number,
     private readonly persist: PersistExtra,
   ) {
-    this.unflushed = new RegionBitmap(regionBytes, sizeBytes);
+    this.unflushed = new RegionBitmap(region, size);
+  }
+
+  get sizeBytes(): number {
+    return this.size;
+  }
+
+  get regionBytes(): number {
+    return this.region;
+  }
+
+  /**
+   * The volume grew: every bitmap from now on covers `sizeBytes` in regions of `regionBytes`. The
+   * records are converted in memory; when the region size changed they are persisted again in it
+   * (the old text still decodes, converted the same way, so nothing depends on that persist).
+   * Bitmaps already handed to a flush keep their geometry; `begin` converts them when it adds them.
+   */
+  resize(sizeBytes: number, regionBytes: number): Promise<void> {
+    const changed = regionBytes !== this.region;
+    this.size = sizeBytes;
+    this.region = regionBytes;
+    this.unflushed = RegionBitmap.from(this.unflushed, regionBytes, sizeBytes);
+    for (const [id, r] of this.records) {
+      this.records.set(id, { ...r, regions: RegionBitmap.from(r.regions, regionBytes, sizeBytes) });
+      if (changed) this.pendingKeys.add(id);
+    }
+    return this.pendingKeys.size > 0 ? this.requestPersist() : Promise.resolve();
   }
 
   /** Before a write or unmap is sent: marks it; returns a promise to await when a record grew. */

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from '../../api/log.ts';
 import { BlockIoError, type BlockDevice } from '../block-device.ts';
+import { checkVolumeSize } from '../replica/metadata.ts';
 import type { ByteRange, ReplicaConnection } from '../replica/connection.ts';
 import { DirtyTracker } from './dirty-regions.ts';
 import { fanOut } from './fanout.ts';
@@ -57,7 +58,7 @@ const READ_BURST = 16;
 
 export class Engine implements BlockDevice {
   readonly blockSizeBytes = SECTOR;
-  readonly sizeBytes: number;
+  private size: number;
   readonly replicas: ReplicaHandle[] = [];
   readonly lock = new RangeLock();
   /** Write masks of running rebuilds: every mutation marks them. */
@@ -76,14 +77,69 @@ export class Engine implements BlockDevice {
   private burstArmed = false;
   private readonly timers: NodeJS.Timeout[] = [];
   private closing = false;
+  private readonly resizeListeners = new Set<(sizeBytes: number) => void>();
+  /** The expansion running now, if any: expansions run one at a time. */
+  private expansion: Promise<void> = Promise.resolve();
 
   constructor(readonly opts: ResolvedEngineOptions) {
-    this.sizeBytes = opts.sizeBytes;
+    this.size = opts.sizeBytes;
     this.log = opts.log;
     this.metrics = new EngineMetrics(opts.volume);
     this.dirty = new DirtyTracker(opts.sizeBytes, regionBytesFor(opts.sizeBytes), (k, v) => this.persistExtra(k, v));
     this.timers.push(setInterval(() => this.sweep(), SWEEP_MS));
     this.timers.push(setInterval(() => this.pingAll(), opts.pingMs));
+  }
+
+  get sizeBytes(): number {
+    return this.size;
+  }
+
+  onResize(listener: (sizeBytes: number) => void): () => void {
+    this.resizeListeners.add(listener);
+    return () => this.resizeListeners.delete(listener);
+  }
+
+  /**
+   * Grows the volume to `sizeBytes` online (a no-op at the current size; shrinking is refused).
+   * Under the barrier — no I/O in flight, no replica joining or turning RW — every RW and WO
+   * replica grows (durably, each on its own disk), then the engine's size changes and resize
+   * listeners hear of it (the iSCSI target raises CAPACITY DATA HAS CHANGED). A replica that fails
+   * to grow goes ERR like one that fails a write; with no RW replica grown, the volume keeps its
+   * size and the call rejects. A replica that was away grows when it comes back (connectHandle).
+   */
+  expand(sizeBytes: number): Promise<void> {
+    const run = this.expansion.catch(() => undefined).then(() => this.expandNow(sizeBytes));
+    this.expansion = run;
+    return run;
+  }
+
+  private async expandNow(sizeBytes: number): Promise<void> {
+    const rule = checkVolumeSize(sizeBytes);
+    if (rule !== null) throw new BlockIoError('EINVAL', `volume ${this.opts.volume}: cannot expand to ${sizeBytes} bytes: the size ${rule}`);
+    if (sizeBytes < this.size) throw new BlockIoError('EINVAL', `volume ${this.opts.volume}: cannot shrink from ${this.size} to ${sizeBytes} bytes`);
+    if (sizeBytes === this.size) return;
+    const from = this.size;
+    const barrier = await this.lock.exclusive();
+    try {
+      const targets = this.writable();
+      const modes = new Map<ReplicaHandle, ReplicaMode>(targets.map((h) => [h, h.mode]));
+      const outcome = await fanOut(targets, (h) => h.call('meta', 0, (c) => c.expand(sizeBytes)));
+      try {
+        this.decide(modes, outcome);
+      } catch (e) {
+        const err = e as Error & { code?: string };
+        throw new BlockIoError(err.code === 'ENOSPC' ? 'ENOSPC' : 'EIO', `volume ${this.opts.volume}: cannot expand to ${sizeBytes} bytes: ${err.message}`, { cause: err });
+      }
+      for (const h of targets) if (h.mode !== 'ERR' && h.info !== undefined) h.info = { ...h.info, sizeBytes };
+      this.size = sizeBytes;
+      // In memory at once (writes past the old end may follow as soon as the barrier lifts).
+      const persisted = this.dirty.resize(sizeBytes, regionBytesFor(sizeBytes));
+      persisted.catch((e: unknown) => this.log.warn(`persisting dirty records after the expansion failed: ${(e as Error).message}`));
+    } finally {
+      barrier.release();
+    }
+    this.log.info(`volume ${this.opts.volume} expanded from ${from} to ${sizeBytes} bytes`, { fromBytes: from, sizeBytes, replicas: this.replicas.map((h) => `${h.address}=${h.mode}`) });
+    for (const l of this.resizeListeners) l(sizeBytes);
   }
 
   /** A new handle reporting to this engine's metrics (not yet in the set). */

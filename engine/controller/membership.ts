@@ -2,6 +2,7 @@ import * as E from 'fp-ts/Either';
 import type { ReplicaInfo } from '../replica/connection.ts';
 import type { Engine } from './engine.ts';
 import { withTimeout, type ControlError } from './errors.ts';
+import { growToVolume } from './grow.ts';
 import { joinWriteOnly, runRebuild, type RebuildPlan } from './rebuild.ts';
 import type { ReplicaHandle } from './replica-handle.ts';
 
@@ -12,7 +13,7 @@ import type { ReplicaHandle } from './replica-handle.ts';
 
 /** Why a replica's info rules it out of this volume, if it does. */
 export function incompatibility(engine: Engine, info: ReplicaInfo): string | undefined {
-  if (info.sizeBytes !== engine.sizeBytes) return `its size is ${info.sizeBytes} bytes, the volume's is ${engine.sizeBytes}`;
+  if (info.sizeBytes > engine.sizeBytes) return `its size is ${info.sizeBytes} bytes, larger than the volume's ${engine.sizeBytes} (a volume never shrinks; if an expansion to ${info.sizeBytes} bytes did not finish, start the engine with that size)`;
   if (info.sectorBytes !== engine.blockSizeBytes) return `its sector is ${info.sectorBytes} bytes, the engine's is ${engine.blockSizeBytes}`;
   if (!/^\d+$/.test(info.revision)) return `its revision "${info.revision}" is not a decimal count`;
   return undefined;
@@ -59,11 +60,17 @@ export async function connectHandle(engine: Engine, h: ReplicaHandle): Promise<E
     conn.close();
     return E.left({ _tag: 'Incompatible', address: h.address, reason: why });
   }
+  const grown = await growToVolume(engine, h.address, conn, info);
+  if (E.isLeft(grown)) {
+    conn.close();
+    return grown;
+  }
   h.conn = conn;
-  h.info = info;
+  h.info = grown.right;
   h.mutationsSent = 0;
-  return E.right(info);
+  return E.right(grown.right);
 }
+
 
 /** Joins a connected handle WO and rebuilds it in the background; the promise is the rebuild. */
 export async function startRebuild(engine: Engine, h: ReplicaHandle, plan: RebuildPlan, why: string): Promise<E.Either<ControlError, Promise<void>>> {
@@ -73,7 +80,13 @@ export async function startRebuild(engine: Engine, h: ReplicaHandle, plan: Rebui
     h.conn = undefined;
     return E.left({ _tag: 'NoSource', address: h.address });
   }
-  const mask = await joinWriteOnly(engine, h);
+  const joined = await joinWriteOnly(engine, h);
+  if (E.isLeft(joined)) {
+    h.conn?.close();
+    h.conn = undefined;
+    return joined;
+  }
+  const mask = joined.right;
   engine.log.info(`replica ${h.address} joined WO; ${plan.kind} rebuild from ${source.address} (${why})`, { replica: h.address, source: source.address, kind: plan.kind });
   const done = runRebuild(engine, h, source, mask, plan).then(
     async () => {

@@ -1,4 +1,7 @@
+import * as E from 'fp-ts/Either';
 import type { ByteRange } from '../replica/connection.ts';
+import type { ControlError } from './errors.ts';
+import { growToVolume } from './grow.ts';
 import { DIRTY_EXTRA_PREFIX, encodeDirtyRecord } from './dirty-regions.ts';
 import type { Engine } from './engine.ts';
 import type { RegionBitmap } from './region-bitmap.ts';
@@ -20,14 +23,23 @@ import { WriteMask } from './write-mask.ts';
 /** What to copy: everything, or only the regions written while the replica was away. */
 export type RebuildPlan = { readonly kind: 'full' } | { readonly kind: 'delta'; readonly regions: RegionBitmap };
 
-/** Joins `target` (connected, not yet in the set) as WO and returns the mask its rebuild will honour. */
-export async function joinWriteOnly(engine: Engine, target: ReplicaHandle): Promise<WriteMask> {
+/**
+ * Joins `target` (connected, not yet in the set) as WO and returns the mask its rebuild will honour.
+ * Should the volume have grown since the target connected, the target grows first, under the
+ * barrier, so it never misses a write past its old end.
+ */
+export async function joinWriteOnly(engine: Engine, target: ReplicaHandle): Promise<E.Either<ControlError, WriteMask>> {
   const barrier = await engine.lock.exclusive();
   try {
+    if (target.conn !== undefined && target.info !== undefined) {
+      const grown = await growToVolume(engine, target.address, target.conn, target.info);
+      if (E.isLeft(grown)) return grown;
+      target.info = grown.right;
+    }
     const mask = new WriteMask();
     engine.masks.add(mask);
     engine.place(target, 'WO');
-    return mask;
+    return E.right(mask);
   } finally {
     barrier.release();
   }

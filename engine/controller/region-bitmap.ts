@@ -47,10 +47,24 @@ export class RegionBitmap {
     return (((this.bits[i >> 3] as number) >> (i & 7)) & 1) === 1;
   }
 
-  /** Adds every region of `other` (same geometry). */
+  /**
+   * Adds every region of `other`. Of another geometry (a volume that grew: more regions, perhaps
+   * larger ones) it adds the regions of this one that overlap other's: a superset, so still safe
+   * for a delta rebuild. Bytes past this bitmap's size are left out.
+   */
   addAll(other: RegionBitmap): void {
-    if (other.regionBytes !== this.regionBytes || other.regions !== this.regions) throw new Error('invariant: region bitmaps of different geometry');
-    for (let i = 0; i < this.bits.length; i++) this.bits[i] = (this.bits[i] as number) | (other.bits[i] as number);
+    if (other.regionBytes === this.regionBytes && other.regions <= this.regions) {
+      for (let i = 0; i < other.bits.length; i++) this.bits[i] = (this.bits[i] as number) | (other.bits[i] as number);
+      return;
+    }
+    for (const [a, b] of other.runs()) this.markRange(a * other.regionBytes, (b - a + 1) * other.regionBytes);
+  }
+
+  /** A copy of `other` in the geometry of a volume of `sizeBytes` with `regionBytes` regions. */
+  static from(other: RegionBitmap, regionBytes: number, sizeBytes: number): RegionBitmap {
+    const bm = new RegionBitmap(regionBytes, sizeBytes);
+    bm.addAll(other);
+    return bm;
   }
 
   /** Number of regions set. */

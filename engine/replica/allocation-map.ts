@@ -20,9 +20,24 @@ export interface BlockRun {
 /** A sparse set of block indexes in [0, blockCount). */
 export class AllocationMap {
   private readonly chunks: Array<Uint32Array | undefined>;
+  private count: number;
 
-  constructor(readonly blockCount: number) {
+  constructor(blockCount: number) {
+    this.count = blockCount;
     this.chunks = new Array<Uint32Array | undefined>(Math.ceil(blockCount / CHUNK_BLOCKS)).fill(undefined);
+  }
+
+  /** Blocks the map covers: [0, blockCount). */
+  get blockCount(): number {
+    return this.count;
+  }
+
+  /** Covers `blockCount` blocks from now on (volume expansion); the new ones are clear. Never shrinks. */
+  grow(blockCount: number): void {
+    if (blockCount < this.count) throw new Error(`invariant: an allocation map grows, ${this.count} to ${blockCount} blocks`);
+    // Bits past the old end in its last chunk are clear: nothing could set them.
+    for (let n = Math.ceil(blockCount / CHUNK_BLOCKS); this.chunks.length < n; ) this.chunks.push(undefined);
+    this.count = blockCount;
   }
 
   /** Chunks with a bitmap allocated (for the memory figures). */

@@ -27,4 +27,6 @@ export interface ReplicaBackend {
   setRebuilding(rebuilding: boolean): Promise<void>;
   setRevision(revision: string): Promise<void>;
   setExtra(key: string, value: string | null): Promise<void>;
+  /** Grows the volume to `sizeBytes` (validated: a multiple of the sector, at most 16 TiB); rejects with EINVAL below the current size. */
+  expand(sizeBytes: number): Promise<void>;
 }

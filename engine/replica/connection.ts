@@ -49,6 +49,8 @@ export interface ReplicaConnection {
   setRebuilding(rebuilding: boolean): Promise<void>;
   /** Sets the revision counter (after a rebuild, to the source's), durably. */
   setRevision(revision: string): Promise<void>;
+  /** Grows the replica's volume to `sizeBytes`, durably (a no-op at its size; refused below it). */
+  expand(sizeBytes: number): Promise<void>;
   /** Sets (value string) or deletes (null) a durable extra record. */
   setExtra(key: string, value: string | null): Promise<void>;
   close(): void;

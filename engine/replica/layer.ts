@@ -1,3 +1,4 @@
+import { constants } from 'node:fs';
 import { join } from 'node:path';
 import { AllocationMap } from './allocation-map.ts';
 import { AllocLog, createLog, replayLog, type LogCorrupt } from './alloc-log.ts';
@@ -23,7 +24,7 @@ export class Layer {
   private constructor(
     readonly name: string,
     /** Descriptors of the segment files. */
-    private readonly fds: readonly number[],
+    private readonly fds: number[],
     /** Blocks this layer holds (for the head: including writes not yet flushed). */
     readonly map: AllocationMap,
     private headLog: AllocLog | null,
@@ -54,6 +55,20 @@ export class Layer {
     }
     const log = writable ? await AllocLog.open(logPath, blockBytes, replay.records) : null;
     return new Layer(name, fds, replay.map, log, replay.droppedBytes);
+  }
+
+  /**
+   * Covers `sizeBytes` of volume from now on (expansion): opens the segment files the larger size
+   * needs, creating empty ones (never truncating one a crashed expansion left), and grows the map.
+   * The new blocks are unallocated, so they read as zeros. The caller syncs the directory and then
+   * records the size in the metadata: until then the old size stands and extra files are harmless.
+   */
+  async grow(dir: string, sizeBytes: number, blockBytes: number): Promise<void> {
+    const writable = this.headLog !== null;
+    for (let i = this.fds.length; i * SEGMENT_BYTES < sizeBytes; i++) {
+      this.fds.push(await openFd(join(dir, segmentFile(this.name, i)), constants.O_CREAT | (writable ? constants.O_RDWR : constants.O_RDONLY)));
+    }
+    this.map.grow(Math.ceil(sizeBytes / blockBytes));
   }
 
   /** The head's log; null for read-only layers. */

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ByteRange, ReplicaInfo } from './connection.ts';
 import type { ReplicaBackend } from './backend.ts';
+import { ReplicaError } from '../wire/errors.ts';
 
 const SECTOR = 512;
 
@@ -19,8 +20,16 @@ export class MemoryBackend implements ReplicaBackend {
   /** When set, the next write rejects with an Error carrying this code. */
   failNext: string | null = null;
 
-  constructor(readonly sizeBytes: number, location = 'memory') {
+  constructor(
+    public sizeBytes: number,
+    location = 'memory',
+  ) {
     this.location = location;
+  }
+
+  async expand(sizeBytes: number): Promise<void> {
+    if (sizeBytes < this.sizeBytes) throw new ReplicaError('EINVAL', `replica ${this.location}: cannot shrink from ${this.sizeBytes} to ${sizeBytes} bytes`);
+    this.sizeBytes = sizeBytes;
   }
 
   async read(offsetBytes: number, lengthBytes: number): Promise<Buffer> {

@@ -10,6 +10,17 @@ export const METADATA_FILE = 'volume.json';
 /** Format version written by this code. */
 export const FORMAT_VERSION = 1;
 
+/** Largest volume: 2^32 blocks of 4 KiB. */
+export const MAX_VOLUME_BYTES = 16 * 2 ** 40;
+
+/** Checks a requested volume size (at create, open and expand); null when it is fine. */
+export function checkVolumeSize(bytes: number): string | null {
+  if (!Number.isSafeInteger(bytes) || bytes <= 0) return 'must be a positive number of bytes';
+  if (bytes % 512 !== 0) return 'must be a multiple of 512 bytes';
+  if (bytes > MAX_VOLUME_BYTES) return 'must be at most 16Ti';
+  return null;
+}
+
 const LayerName = new t.Type<string, string, unknown>(
   'a layer name (layer-NNNNNN)',
   (u): u is string => typeof u === 'string' && /^layer-[0-9]{6}$/.test(u),
@@ -25,7 +36,7 @@ export const ReplicaMetadata = t.exact(
   t.type({
     formatVersion: t.literal(FORMAT_VERSION),
     replicaId: t.string,
-    sizeBytes: intRange(1, 16 * 2 ** 40),
+    sizeBytes: intRange(1, MAX_VOLUME_BYTES),
     sectorBytes: t.literal(512),
     blockBytes: t.literal(4096),
     /** Layer names, oldest snapshot first, live head last; each is `<name>.img` + `<name>.alloc`. */

@@ -3,6 +3,7 @@ import { MAX_IO_BYTES, Op, RANGE_BYTES, opName } from '../wire/header.ts';
 import { ProtocolError, type ErrnoName } from '../wire/errors.ts';
 import type { Frame } from '../wire/frame-decoder.ts';
 import type { ByteRange } from './connection.ts';
+import { checkVolumeSize } from './metadata.ts';
 import { decodeRanges, decodeRevision, decodeSetExtra } from '../wire/payloads.ts';
 
 /** A data request the replica will carry out, decoded and checked against the volume's geometry. */
@@ -15,7 +16,8 @@ export type ReplicaRequest =
   | { readonly op: typeof Op.ReadRanges; readonly ranges: ByteRange[]; readonly totalBytes: number }
   | { readonly op: typeof Op.SetRebuilding; readonly rebuilding: boolean }
   | { readonly op: typeof Op.SetRevision; readonly revision: string }
-  | { readonly op: typeof Op.SetExtra; readonly key: string; readonly value: string | null };
+  | { readonly op: typeof Op.SetExtra; readonly key: string; readonly value: string | null }
+  | { readonly op: typeof Op.Expand; readonly sizeBytes: number };
 
 /** A well-framed request with bad arguments: answered with an error response, the connection lives. */
 export interface RequestRejection {
@@ -104,6 +106,15 @@ export function decodeRequest(f: Frame, sizeBytes: number, sectorBytes: number):
       if (key === '' || Buffer.byteLength(key) > MAX_EXTRA_KEY_BYTES) return reject('EINVAL', `extra key must be 1 to ${MAX_EXTRA_KEY_BYTES} bytes`);
       if (value !== null && Buffer.byteLength(value) > MAX_EXTRA_VALUE_BYTES) return reject('EINVAL', `extra value must be at most ${MAX_EXTRA_VALUE_BYTES} bytes`);
       return E.right({ op: Op.SetExtra, key, value });
+    }
+    case Op.Expand: {
+      const bad = noPayload(f);
+      if (bad !== null) return bad;
+      const rule = checkVolumeSize(f.offsetBytes);
+      if (rule !== null) return reject('EINVAL', `expand to ${f.offsetBytes} bytes: the size ${rule}`);
+      if (f.offsetBytes % sectorBytes !== 0) return reject('EINVAL', `expand to ${f.offsetBytes} bytes: not a multiple of the ${sectorBytes}-byte sector`);
+      if (f.offsetBytes < sizeBytes) return reject('EINVAL', `expand to ${f.offsetBytes} bytes: the volume is ${sizeBytes} bytes and cannot shrink`);
+      return E.right({ op: Op.Expand, sizeBytes: f.offsetBytes });
     }
     default:
       return new ProtocolError(`${opName(f.op)} is not a request`);

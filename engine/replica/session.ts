@@ -190,6 +190,8 @@ export class ReplicaSession {
         return b.setRevision(req.revision).then(() => undefined);
       case Op.SetExtra:
         return b.setExtra(req.key, req.value).then(() => undefined);
+      case Op.Expand:
+        return b.expand(req.sizeBytes).then(() => undefined);
     }
   }
 

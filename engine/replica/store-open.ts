@@ -7,12 +7,12 @@ import { humanBytes } from '../../api/quantity.ts';
 import type { LogCorrupt } from './alloc-log.ts';
 import { syncDir } from './fs-io.ts';
 import { Layer } from './layer.ts';
-import { FORMAT_VERSION, METADATA_FILE, readMetadata, writeMetadata, type MetadataCorrupt, type ReplicaMetadata } from './metadata.ts';
+import { checkVolumeSize, FORMAT_VERSION, METADATA_FILE, readMetadata, writeMetadata, type MetadataCorrupt, type ReplicaMetadata } from './metadata.ts';
 import { STATE_FILE, StateFile, readState } from './state.ts';
 import { ReplicaStore } from './store.ts';
 
-/** Largest volume: 2^32 blocks of 4 KiB. */
-export const MAX_VOLUME_BYTES = 16 * 2 ** 40;
+export { checkVolumeSize, MAX_VOLUME_BYTES } from './metadata.ts';
+
 const BLOCK_BYTES = 4096;
 const FIRST_LAYER = 'layer-000001';
 
@@ -47,14 +47,6 @@ export interface OpenStoreOptions {
   readonly log?: Logger;
   /** Log records beyond which a flush considers compacting the head's log (tests lower it). */
   readonly compactMinRecords?: number;
-}
-
-/** Checks a requested volume size. */
-export function checkVolumeSize(bytes: number): string | null {
-  if (!Number.isSafeInteger(bytes) || bytes <= 0) return 'must be a positive number of bytes';
-  if (bytes % 512 !== 0) return 'must be a multiple of 512 bytes';
-  if (bytes > MAX_VOLUME_BYTES) return 'must be at most 16Ti';
-  return null;
 }
 
 /**

@@ -31,7 +31,7 @@ export const COMPACT_MIN_RECORDS = 65536;
 export class ReplicaStore implements ReplicaBackend {
   readonly sectorBytes = 512;
   readonly blockBytes: number;
-  private readonly blockCount: number;
+  private blockCount: number;
   private readonly allocating = new Map<number, Promise<void>>();
   private pendingAlloc: AllocationMap;
   private pendingFree: AllocationMap;
@@ -351,6 +351,29 @@ export class ReplicaStore implements ReplicaBackend {
       for (const [k, v] of Object.entries(extras)) total += Buffer.byteLength(k) + Buffer.byteLength(v);
       if (total > MAX_EXTRAS_BYTES) throw new ReplicaError('EINVAL', `replica ${this.location}: extras would exceed ${MAX_EXTRAS_BYTES} bytes`);
       await this.updateMeta({ ...this.meta, extras });
+    });
+  }
+
+  /**
+   * Grows the volume to `sizeBytes` (a validated size, a multiple of 512): a no-op at the current
+   * size, refused below it. Every layer gets the segment files the new size needs (empty, synced),
+   * then volume.json records the size. A crash before that leaves the old size and some empty
+   * files; after it, the new size. The new blocks are held by no layer and read as zeros. Only
+   * then do requests past the old end pass the server's range check, so no I/O races the growth.
+   */
+  expand(sizeBytes: number): Promise<void> {
+    return this.serialise(async () => {
+      if (this.closed) throw new ReplicaError('EIO', `replica ${this.location}: store is closed`);
+      const from = this.meta.sizeBytes;
+      if (sizeBytes < from) throw new ReplicaError('EINVAL', `replica ${this.location}: cannot shrink from ${from} to ${sizeBytes} bytes`);
+      if (sizeBytes === from) return;
+      for (const l of this.layers) await l.grow(this.location, sizeBytes, this.blockBytes);
+      await syncDir(this.location);
+      await this.updateMeta({ ...this.meta, sizeBytes });
+      this.blockCount = Math.ceil(sizeBytes / this.blockBytes);
+      this.pendingAlloc.grow(this.blockCount);
+      this.pendingFree.grow(this.blockCount);
+      this.log.info('replica store expanded', { fromBytes: from, sizeBytes });
     });
   }
 

@@ -159,6 +159,10 @@ export class WireReplicaConnection implements ReplicaConnection {
     return this.request(Op.SetRevision, 0, 0, Buffer.from(revision, 'latin1'), 0);
   }
 
+  expand(sizeBytes: number): Promise<void> {
+    return this.request(Op.Expand, sizeBytes, 0, undefined, 0).then(() => undefined);
+  }
+
   setExtra(key: string, value: string | null): Promise<void> {
     return this.request(Op.SetExtra, 0, 0, Buffer.from(JSON.stringify({ key, value }), 'utf8'), 0);
   }

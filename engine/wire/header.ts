@@ -55,6 +55,7 @@ export const Op = {
   SetRebuilding: 0x18, // payload = 1 byte, 0 or 1
   SetRevision: 0x19, // payload = decimal revision
   SetExtra: 0x1a, // payload = JSON {key, value | null}
+  Expand: 0x1b, // offset = the new volume size in bytes (≥ the current one); no payload
   Response: 0x80, // success; payload depends on the request's op
   Error: 0x81, // payload = u16 errno + UTF-8 message
 } as const;

@@ -23,7 +23,7 @@ export class MemoryStore {
   private readonly data = new Map<number, Buffer>();
   private readonly alloc = new Map<number, Uint8Array>();
 
-  constructor(readonly sizeBytes: number) {}
+  constructor(public sizeBytes: number) {}
 
   info(): ReplicaInfo {
     return { replicaId: this.replicaId, sizeBytes: this.sizeBytes, sectorBytes: SECTOR, revision: this.revision.toString(), chain: ['head'], dirty: this.dirty, rebuilding: this.rebuilding, extras: { ...this.extras } };
@@ -178,15 +178,19 @@ export class MemoryReplica implements ReplicaConnection {
     });
   }
 
+  /** As the real replica does: a range past the store's end is answered ERANGE. */
+  private inRange(offsetBytes: number, lengthBytes: number): void {
+    if (offsetBytes + lengthBytes > this.store.sizeBytes) throw Object.assign(new Error(`ERANGE: range ${offsetBytes}+${lengthBytes} is past the end of the volume (${this.store.sizeBytes} bytes)`), { code: 'ERANGE' });
+  }
   readAt(offsetBytes: number, lengthBytes: number): Promise<Buffer> {
-    return this.op('read', () => this.store.read(offsetBytes, lengthBytes));
+    return this.op('read', () => (this.inRange(offsetBytes, lengthBytes), this.store.read(offsetBytes, lengthBytes)));
   }
   writeAt(offsetBytes: number, data: Buffer): Promise<void> {
     const copy = Buffer.from(data);
-    return this.op('write', () => this.store.write(offsetBytes, copy));
+    return this.op('write', () => (this.inRange(offsetBytes, copy.length), this.store.write(offsetBytes, copy)));
   }
   unmapAt(offsetBytes: number, lengthBytes: number): Promise<void> {
-    return this.op('unmap', () => this.store.unmap(offsetBytes, lengthBytes));
+    return this.op('unmap', () => (this.inRange(offsetBytes, lengthBytes), this.store.unmap(offsetBytes, lengthBytes)));
   }
   flush(): Promise<void> {
     return this.op('flush', () => void (this.store.dirty = false));
@@ -205,6 +209,12 @@ export class MemoryReplica implements ReplicaConnection {
   }
   setRevision(revision: string): Promise<void> {
     return this.op('setRevision', () => void (this.store.revision = BigInt(revision)));
+  }
+  expand(sizeBytes: number): Promise<void> {
+    return this.op('expand', () => {
+      if (sizeBytes < this.store.sizeBytes) throw new Error(`cannot shrink from ${this.store.sizeBytes} to ${sizeBytes} bytes`);
+      this.store.sizeBytes = sizeBytes;
+    });
   }
   setExtra(key: string, value: string | null): Promise<void> {
     return this.op('setExtra', () => {

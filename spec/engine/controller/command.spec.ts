@@ -28,6 +28,12 @@ describe('shorthorn engine (flags)', () => {
     { name: 'serve with a tiny --io-timeout', argv: [...base, '--replica', 'a:1', '--io-timeout', '5'], code: 2, err: /--io-timeout: expected milliseconds ≥ 100/ },
     { name: 'serve with a missing secret file', argv: [...base, '--replica', 'a:1'], code: 1, err: /cannot read secret file \/nonexistent/ },
     { name: 'add-replica without an address', argv: ['add-replica', '--control', '127.0.0.1:1'], code: 2, err: /exactly one replica address/ },
+    { name: 'serve with a --size that is not a multiple of 512', argv: ['serve', '--volume', 'v', '--size', '1000', '--replica', 'a:1', '--control', '127.0.0.1:0'], code: 2, err: /--size: must be a multiple of 512 bytes, got 1000 bytes/ },
+    { name: 'serve with a --size past 16Ti', argv: ['serve', '--volume', 'v', '--size', '17Ti', '--replica', 'a:1', '--control', '127.0.0.1:0'], code: 2, err: /--size: must be at most 16Ti/ },
+    { name: 'expand without --size', argv: ['expand', '--control', '127.0.0.1:1'], code: 2, err: /--size is required/ },
+    { name: 'expand with a bad --size', argv: ['expand', '--control', '127.0.0.1:1', '--size', 'ten'], code: 2, err: /--size: "ten"/ },
+    { name: 'expand with the size as an argument', argv: ['expand', '--control', '127.0.0.1:1', '20Gi'], code: 2, err: /unexpected argument "20Gi" \(the size goes in --size\)/ },
+    { name: 'expand of an engine that is not there', argv: ['expand', '--control', '127.0.0.1:1', '--size', '2Gi'], code: 1, err: /cannot reach the engine at http:\/\/127\.0\.0\.1:1\/v1\/expand/ },
     { name: 'status of an engine that is not there', argv: ['status', '--control', '127.0.0.1:1'], code: 1, err: /cannot reach the engine at http:\/\/127\.0\.0\.1:1\/v1\/status/ },
   ];
   for (const c of cases) {

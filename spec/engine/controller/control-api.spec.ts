@@ -61,6 +61,9 @@ describe('control API', () => {
     { name: 'adding an unreachable replica is 502', req: (a: request.Agent) => a.post('/v1/replicas').send({ address: 'nowhere' }), status: 502, msg: /unreachable/ },
     { name: 'removing an unknown replica is 404', req: (a: request.Agent) => a.delete('/v1/replicas/zz'), status: 404, msg: /not in the set/ },
     { name: 'removing the last RW replica is 409', req: (a: request.Agent) => a.delete('/v1/replicas/r1'), status: 409, msg: /last healthy replica/ },
+    { name: 'an expand without sizeBytes is 400', req: (a: request.Agent) => a.post('/v1/expand').send({ size: '16Mi' }), status: 400, msg: /sizeBytes/ },
+    { name: 'an expand that would shrink is 422', req: (a: request.Agent) => a.post('/v1/expand').send({ sizeBytes: 4 * MiB }), status: 422, msg: /cannot shrink from 8388608 to 4194304 bytes/ },
+    { name: 'an expand to a size not a multiple of 512 is 422', req: (a: request.Agent) => a.post('/v1/expand').send({ sizeBytes: 9 * MiB + 1 }), status: 422, msg: /multiple of 512/ },
   ];
   for (const c of errors) {
     it(c.name, async () => {
@@ -70,6 +73,25 @@ describe('control API', () => {
       await engine.close();
     });
   }
+
+  it('expands the volume (200 with the new size) and the status shows it', async (t) => {
+    const { cluster, engine } = await memoryEngine(2);
+    t.after(() => engine.close());
+    const app = createControlApp(engine);
+    const res = await request(app).post('/v1/expand').send({ sizeBytes: 32 * MiB }).expect(200);
+    assert.deepEqual(res.body, { sizeBytes: 32 * MiB });
+    assert.equal((await request(app).get('/v1/status').expect(200)).body.sizeBytes, 32 * MiB);
+    assert.equal(cluster.storeOrThrow('r2').sizeBytes, 32 * MiB);
+  });
+
+  it('answers 503 naming the cause when no replica could grow, and keeps the size', async (t) => {
+    const { cluster, engine } = await memoryEngine(1);
+    t.after(() => engine.close());
+    cluster.connOrThrow('r1').faults = { fail: { ops: ['expand'], error: Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' }) } };
+    const res = await request(createControlApp(engine)).post('/v1/expand').send({ sizeBytes: 32 * MiB }).expect(503);
+    assert.match(res.body.error, /^volume v1: cannot expand to 33554432 bytes: no space left on any replica \(replica r1\)/);
+    assert.equal(engine.sizeBytes, 8 * MiB);
+  });
 
   it('removes a replica (204) and the set no longer lists it', async () => {
     const { engine } = await memoryEngine(2);

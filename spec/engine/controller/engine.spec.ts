@@ -228,9 +228,10 @@ describe('Engine start and revision counter', () => {
     });
   }
 
-  it('refuses a replica of another size, naming both sizes', async () => {
-    const cluster = new MemoryCluster(4 * MiB, ['a']);
+  it('refuses a replica larger than the volume, naming both sizes (a smaller one grows: see expand.spec)', async () => {
+    const cluster = new MemoryCluster(16 * MiB, ['a']);
     const { log } = collectingLogger();
-    await assert.rejects(openEngine({ volume: 'v', sizeBytes: 8 * MiB, connect: cluster.connect, log }, ['a']), /its size is 4194304 bytes, the volume's is 8388608/);
+    await assert.rejects(openEngine({ volume: 'v', sizeBytes: 8 * MiB, connect: cluster.connect, log }, ['a']), /its size is 16777216 bytes, larger than the volume's 8388608/);
+    assert.equal(cluster.storeOrThrow('a').sizeBytes, 16 * MiB);
   });
 });

@@ -62,7 +62,8 @@ export class ReplicaProcess {
 
   constructor(
     readonly dir: string,
-    readonly sizeBytes: number,
+    /** The --size it starts with (a test changes it after an expansion). */
+    public sizeBytes: number,
     readonly secretFile: string,
   ) {}
 
@@ -135,13 +136,13 @@ export class Cluster {
     return e;
   }
 
-  /** Reads a replica's whole contents straight from it (not through the engine). */
-  async contents(r: ReplicaProcess): Promise<{ data: Buffer; allocated: string }> {
+  /** Reads a replica's whole contents (of `sizeBytes`, the cluster's size unless given) straight from it, not through the engine. */
+  async contents(r: ReplicaProcess, sizeBytes = this.sizeBytes): Promise<{ data: Buffer; allocated: string }> {
     const c = await this.connect(r.address);
     try {
       const parts: Buffer[] = [];
-      for (let o = 0; o < this.sizeBytes; o += 1 << 20) parts.push(await c.readAt(o, Math.min(1 << 20, this.sizeBytes - o)));
-      const allocated = JSON.stringify(await c.allocatedRanges(0, this.sizeBytes));
+      for (let o = 0; o < sizeBytes; o += 1 << 20) parts.push(await c.readAt(o, Math.min(1 << 20, sizeBytes - o)));
+      const allocated = JSON.stringify(await c.allocatedRanges(0, sizeBytes));
       return { data: Buffer.concat(parts), allocated };
     } finally {
       c.close();

@@ -43,6 +43,13 @@ const cases: ReadonlyArray<{ name: string; f: Frame; want: Outcome }> = [
   { name: 'set-revision past 2^53', f: frame(Op.SetRevision, 0, 0, Buffer.from('9007199254740993')), want: 'EINVAL' },
   { name: 'set-extra with an empty key', f: frame(Op.SetExtra, 0, 0, Buffer.from('{"key":"","value":"x"}')), want: 'EINVAL' },
   { name: 'set-extra that is not JSON', f: frame(Op.SetExtra, 0, 0, Buffer.from('{')), want: 'EINVAL' },
+  { name: 'an expand to twice the size', f: frame(Op.Expand, 2 * SIZE, 0), want: 'ok' },
+  { name: 'an expand to the same size (a no-op)', f: frame(Op.Expand, SIZE, 0), want: 'ok' },
+  { name: 'an expand to 16 TiB', f: frame(Op.Expand, 16 * 2 ** 40, 0), want: 'ok' },
+  { name: 'an expand below the size (a shrink)', f: frame(Op.Expand, SIZE - 512, 0), want: 'EINVAL' },
+  { name: 'an expand to a size not a multiple of 512', f: frame(Op.Expand, 2 * SIZE + 100, 0), want: 'EINVAL' },
+  { name: 'an expand past 16 TiB', f: frame(Op.Expand, 16 * 2 ** 40 + 512, 0), want: 'EINVAL' },
+  { name: 'an expand with a payload', f: frame(Op.Expand, 2 * SIZE, 0, Buffer.alloc(8)), want: 'close' },
   { name: 'an Auth after authentication', f: frame(Op.Auth, 0, 0, Buffer.alloc(64)), want: 'close' },
   { name: 'a Response sent as a request', f: frame(Op.Response, 0, 0), want: 'close' },
 ];
