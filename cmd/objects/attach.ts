@@ -1,4 +1,6 @@
+import * as E from 'fp-ts/Either';
 import { UsageError, type Command, type Invocation } from '../../api/cli/command.ts';
+import { parseBytes, quantityBytes } from '../../api/quantity.ts';
 import type { Volume } from '../../api/codecs/volume.ts';
 import { CONNECT_FLAGS, storeFor } from '../../api/cli/connect.ts';
 import { waitFor } from './wait.ts';
@@ -19,7 +21,7 @@ function volumeName(inv: Invocation, what: string): string {
 
 const progress = (v: Volume) => `state ${v.status?.state ?? 'creating'}, robustness ${v.status?.robustness ?? 'unknown'}`;
 
-/** `volume attach` and `volume detach`: change spec.nodeID and wait for the engine to follow. */
+/** `volume attach`, `volume detach` and `volume expand`: change the spec and wait for the engine to follow. */
 export const attachCommands: Command[] = [
   {
     name: 'attach',
@@ -66,6 +68,40 @@ export const attachCommands: Command[] = [
         signal: inv.signal,
       });
       inv.stdout.write(`volume.shorthorn.io/${name} detached\n`);
+    },
+  },
+  {
+    name: 'expand',
+    summary: 'Grow a volume (never shrinks): an attached one grows online, a detached one when next attached',
+    usage: 'NAME --size SIZE [flags]',
+    flags: {
+      size: { type: 'string', help: 'the new size (a multiple of 2Mi, larger than now)', placeholder: 'SIZE' },
+      timeout: { type: 'string', help: 'how long to wait for an attached volume to grow', placeholder: 'DURATION', default: '120s' },
+      ...CONNECT_FLAGS,
+    },
+    run: async (inv) => {
+      const name = volumeName(inv, 'volume expand');
+      const size = inv.values.size;
+      if (typeof size !== 'string' || size === '') throw new UsageError('--size is required');
+      const bytes = parseBytes(size);
+      if (E.isLeft(bytes)) throw new UsageError(`--size: ${bytes.left}`);
+      const timeoutMs = durationMs('timeout', inv.values.timeout, 120_000);
+      const store = await storeFor(inv);
+      // Admission refuses a shrink, a step that is not 2Mi, or a growth some replica's disk has no room for.
+      const v = await store.patch('Volume', name, { type: 'merge', value: { spec: { size } } });
+      if ((v.spec.nodeID ?? '') === '') {
+        inv.stdout.write(`volume.shorthorn.io/${name} expanded to ${v.spec.size}; its replicas grow when it is next attached\n`);
+        return;
+      }
+      const want = quantityBytes(v.spec.size);
+      await waitFor(store, 'Engine', `${name}-e-0`, (e) => quantityBytes(e.spec.volumeSize) >= want, {
+        timeoutMs,
+        what: `volume ${name} to grow to ${v.spec.size}`,
+        progress: (e) => (e.status?.message ? `engine: ${e.status.message}` : `engine at ${e.spec.volumeSize}`),
+        onProgress: (l) => inv.stderr.write(`volume ${name}: ${l}\n`),
+        signal: inv.signal,
+      });
+      inv.stdout.write(`volume.shorthorn.io/${name} expanded to ${v.spec.size} (online)\n`);
     },
   },
 ];

@@ -4,7 +4,7 @@ import { decode, formatInputError } from '../../api/decode.ts';
 
 /**
  * The node agent's client of an engine's control API (`shorthorn engine serve --control`):
- * GET /v1/status, POST /v1/replicas {address}, DELETE /v1/replicas/:address.
+ * GET /v1/status, POST /v1/replicas {address}, DELETE /v1/replicas/:address, POST /v1/expand.
  */
 
 const Numberish = t.union([t.number, t.string]);
@@ -26,7 +26,7 @@ export const EngineReplicaStatus = t.intersection([
 export type EngineReplicaStatus = t.TypeOf<typeof EngineReplicaStatus>;
 
 /** The engine's status answer. */
-export const EngineControlStatus = t.type({ replicas: t.array(EngineReplicaStatus) });
+export const EngineControlStatus = t.intersection([t.type({ replicas: t.array(EngineReplicaStatus) }), t.partial({ sizeBytes: t.number })]);
 /** The engine's status answer. */
 export type EngineControlStatus = t.TypeOf<typeof EngineControlStatus>;
 
@@ -81,5 +81,11 @@ export async function addEngineReplica(control: string, address: string, timeout
 /** DELETE /v1/replicas/:address: removes a replica from the engine. */
 export async function removeEngineReplica(control: string, address: string, timeoutMs = 5000): Promise<E.Either<ControlCallError, void>> {
   const r = await call(control, 'DELETE', `/v1/replicas/${encodeURIComponent(address)}`, undefined, timeoutMs);
+  return E.isLeft(r) ? r : E.right(undefined);
+}
+
+/** POST /v1/expand: grows the volume (every healthy replica, then the engine's size). */
+export async function expandEngine(control: string, sizeBytes: number, timeoutMs = 30_000): Promise<E.Either<ControlCallError, void>> {
+  const r = await call(control, 'POST', '/v1/expand', { sizeBytes }, timeoutMs);
   return E.isLeft(r) ? r : E.right(undefined);
 }

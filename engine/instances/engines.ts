@@ -6,7 +6,7 @@ import type { Volume } from '../../api/codecs/volume.ts';
 import { quantityBytes } from '../../api/quantity.ts';
 import { isStoreError } from '../../api/store/errors.ts';
 import { stamp, statusDelta, type InstanceDeps } from './deps.ts';
-import { addEngineReplica, getEngineStatus, removeEngineReplica, type EngineReplicaStatus } from './engine-client.ts';
+import { addEngineReplica, expandEngine, getEngineStatus, removeEngineReplica, type EngineReplicaStatus } from './engine-client.ts';
 import { volumeSecretFile } from './secret.ts';
 
 /** The name of a volume's Engine object. */
@@ -92,11 +92,27 @@ function ensureEngineProcess(deps: InstanceDeps, v: Volume, addresses: readonly 
  * failed, (re)adds running replicas the engine lacks, drops ones that are gone, and marks replicas
  * that turned RW healthy again.
  */
-async function followEngine(deps: InstanceDeps, mem: EngineMemory, timing: EngineTiming, eng: Engine, control: string, pid: number | undefined, ready: Readonly<Record<string, unknown>>, replicas: readonly Replica[]): Promise<void> {
+async function followEngine(deps: InstanceDeps, mem: EngineMemory, timing: EngineTiming, v: Volume, eng: Engine, control: string, pid: number | undefined, ready: Readonly<Record<string, unknown>>, replicas: readonly Replica[]): Promise<void> {
   const st = await getEngineStatus(control);
   if (E.isLeft(st)) {
     await patchEngineStatus(deps, eng, { message: st.left.message });
     return;
+  }
+  // spec.size grew (the webhook allows only growth, with room on every replica's disk): expand online.
+  const want = quantityBytes(v.spec.size);
+  const have = st.right.sizeBytes;
+  if (have !== undefined && have < want) {
+    const grown = await expandEngine(control, want);
+    if (E.isLeft(grown)) {
+      deps.log.warn('cannot expand the engine', { kind: 'Engine', name: eng.metadata.name, sizeBytes: want, error: grown.left.message });
+      await patchEngineStatus(deps, eng, { message: `expanding to ${v.spec.size}: ${grown.left.message}` });
+      return;
+    }
+    deps.log.info('engine expanded', { kind: 'Engine', name: eng.metadata.name, fromBytes: have, sizeBytes: want });
+    await deps.store.patch('Engine', eng.metadata.name, { type: 'merge', value: { spec: { volumeSize: v.spec.size } } }).catch((err: unknown) => {
+      if (!isStoreError(err, 'NotFound')) throw err;
+    });
+    return; // the next pass reads the grown engine's status
   }
   const byAddress = new Map(st.right.replicas.map((s) => [s.address, s]));
   const previous = new Map(Object.entries(eng.spec.replicaAddressMap).map(([n, a]) => [a, n]));
@@ -203,7 +219,7 @@ export async function reconcileEngines(deps: InstanceDeps, mem: EngineMemory, ti
       const mine = replicas.filter((r) => r.spec.volumeName === vol && isWanted(r));
       const view = deps.supervisor.view(key);
       if (view?.phase === 'running' && typeof view.ready?.control === 'string') {
-        await followEngine(deps, mem, timing, eng, view.ready.control, view.pid, view.ready, mine);
+        await followEngine(deps, mem, timing, v, eng, view.ready.control, view.pid, view.ready, mine);
         continue;
       }
       if (view?.phase === 'starting') {

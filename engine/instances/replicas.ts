@@ -133,7 +133,7 @@ export async function reconcileReplicas(deps: InstanceDeps, all: readonly Replic
         portCount: 1,
         readyKey: 'listening',
         dataDir: dir,
-        argv: (ports) => [...deps.shorthornBin, 'replica', 'serve', '--dir', dir, '--size', size, '--listen', `${deps.host}:${ports[0]}`, '--secret-file', secretFile],
+        argv: (ports) => [...deps.shorthornBin, 'replica', 'serve', '--dir', dir, '--size', size, '--listen', `${deps.host}:${ports[0]}`, '--secret-file', secretFile, '--allow-grow'],
       });
       await writeStatus(deps, r, statusOf(view));
     } catch (e) {

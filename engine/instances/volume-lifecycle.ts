@@ -3,6 +3,7 @@ import type { Engine } from '../../api/codecs/engine.ts';
 import type { Replica } from '../../api/codecs/replica.ts';
 import type { Volume } from '../../api/codecs/volume.ts';
 import type { Logger } from '../../api/log.ts';
+import { quantityBytes } from '../../api/quantity.ts';
 import { isStoreError } from '../../api/store/errors.ts';
 import type { ObjectStore, WatchHandle } from '../../api/store/port.ts';
 import { stamp, statusDelta } from './deps.ts';
@@ -34,6 +35,20 @@ async function finishDeletion(store: ObjectStore, log: Logger, v: Volume, engine
 }
 
 /** One pass: every Volume's lifecycle status, deletions carried through, leftovers of gone volumes removed. */
+/**
+ * spec.size grew: every replica's spec.volumeSize follows, so its agent (re)starts it at the new
+ * size (`--allow-grow` grows a store that missed the expansion) and disk accounting counts it. The
+ * running engine itself is expanded by the agent of its node (engines.ts).
+ */
+async function followGrowth(store: ObjectStore, log: Logger, v: Volume, replicas: readonly Replica[]): Promise<void> {
+  const want = quantityBytes(v.spec.size);
+  for (const r of replicas) {
+    if (r.metadata.deletionTimestamp !== undefined || quantityBytes(r.spec.volumeSize) >= want) continue;
+    await store.patch('Replica', r.metadata.name, { type: 'merge', value: { spec: { volumeSize: v.spec.size } } }).catch(ignoreNotFound);
+    log.info('replica follows the volume size', { kind: 'Replica', name: r.metadata.name, volume: v.metadata.name, size: v.spec.size });
+  }
+}
+
 export async function reconcileVolumes(store: ObjectStore, log: Logger): Promise<void> {
   const [volumes, engines, replicas] = await Promise.all([store.list('Volume'), store.list('Engine'), store.list('Replica')]);
   const now = stamp();
@@ -44,6 +59,7 @@ export async function reconcileVolumes(store: ObjectStore, log: Logger): Promise
       const engine = engines.items.find((e) => e.spec.volumeName === name);
       const mine = replicas.items.filter((r) => r.spec.volumeName === name);
       if (v.metadata.deletionTimestamp !== undefined) await finishDeletion(store, log, v, engine, mine);
+      else await followGrowth(store, log, v, mine);
       const next = computeVolumeStatus(v, engine, mine, now);
       const delta = statusDelta(v.status as Record<string, unknown> | undefined, { ...next });
       if (delta === undefined) continue;

@@ -10,6 +10,7 @@ const serve: Command = {
     size: { type: 'string', help: 'volume size in bytes or as a quantity (1Gi)', placeholder: 'SIZE' },
     listen: { type: 'string', help: 'address to listen on; port 0 picks a free port', placeholder: 'HOST:PORT' },
     'secret-file': { type: 'string', help: "file holding the volume's shared secret", placeholder: 'FILE' },
+    'allow-grow': { type: 'boolean', help: 'grow an existing store smaller than --size to it (the volume was expanded while this replica was away); never shrinks' },
   },
   run: runServe,
 };
@@ -40,7 +41,7 @@ async function runServe(inv: Invocation): Promise<number> {
   }
   let opened;
   try {
-    opened = await openStore({ dir, sizeBytes: size.right, log });
+    opened = await openStore({ dir, sizeBytes: size.right, log, allowGrow: inv.values['allow-grow'] === true });
   } catch (e) {
     throw new CommandError(`cannot open replica ${dir}: ${(e as Error).message}`);
   }

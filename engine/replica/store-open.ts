@@ -47,11 +47,14 @@ export interface OpenStoreOptions {
   readonly log?: Logger;
   /** Log records beyond which a flush considers compacting the head's log (tests lower it). */
   readonly compactMinRecords?: number;
+  /** A store smaller than `sizeBytes` grows to it (ReplicaStore.expand) instead of being refused. */
+  readonly allowGrow?: boolean;
 }
 
 /**
  * Opens the store in `dir`, creating it when the directory holds no metadata. Refuses (as a value)
- * a directory whose metadata, state or logs are corrupt or whose size differs.
+ * a directory whose metadata, state or logs are corrupt or whose size differs (with `allowGrow`, only
+ * one that is larger: a smaller one grows).
  */
 export async function openStore(opts: OpenStoreOptions): Promise<E.Either<StoreOpenError, ReplicaStore>> {
   const log = opts.log ?? createLogger('replica-store', { fields: { dir: opts.dir } });
@@ -61,7 +64,8 @@ export async function openStore(opts: OpenStoreOptions): Promise<E.Either<StoreO
   const found = await readMetadata(opts.dir);
   if (E.isLeft(found)) return found;
   const meta = found.right ?? (await createStore(opts.dir, opts.sizeBytes, log));
-  if (meta.sizeBytes !== opts.sizeBytes) return E.left({ _tag: 'SizeMismatch', dir: opts.dir, storeBytes: meta.sizeBytes, requestedBytes: opts.sizeBytes });
+  const grow = opts.allowGrow === true && meta.sizeBytes < opts.sizeBytes;
+  if (meta.sizeBytes !== opts.sizeBytes && !grow) return E.left({ _tag: 'SizeMismatch', dir: opts.dir, storeBytes: meta.sizeBytes, requestedBytes: opts.sizeBytes });
   const st = await readState(opts.dir);
   if (st === null) return E.left({ _tag: 'StateCorrupt', path: join(opts.dir, STATE_FILE), detail: 'no valid slot' });
   const layers: Layer[] = [];
@@ -84,7 +88,16 @@ export async function openStore(opts: OpenStoreOptions): Promise<E.Either<StoreO
   // Until closed cleanly again, a crash must show as dirty on the next open.
   await state.write({ revision: st.state.revision, clean: false });
   log.info('replica store open', { replicaId: meta.replicaId, sizeBytes: meta.sizeBytes, revision: st.state.revision, chain: meta.chain, dirty: !st.state.clean });
-  return E.right(new ReplicaStore(opts.dir, meta, layers, state, st.state.revision, !st.state.clean, log, opts.compactMinRecords));
+  const store = new ReplicaStore(opts.dir, meta, layers, state, st.state.revision, !st.state.clean, log, opts.compactMinRecords);
+  if (grow) {
+    try {
+      await store.expand(opts.sizeBytes);
+    } catch (e) {
+      await store.close();
+      throw e;
+    }
+  }
+  return E.right(store);
 }
 
 /** Creates a new store's files; volume.json is written last, so a half-created store is never taken for one. */

@@ -37,6 +37,11 @@ describe('shorthorn dev up and the object CLI (real processes)', { timeout: 120_
         [['volume', 'get', 'missing'], 1, /"missing" not found/],
         [['volume', 'create', 'bad', '--size', '1Gi', '-o', 'xml'], 2, /-o\/--output: expected table, json or yaml/],
         [['setting', 'set', 'default-replica-count', '30'], 2, /expected an integer from 1 to 20, got 30/],
+        [['volume', 'expand', 'v1'], 2, /--size is required/],
+        [['volume', 'expand', 'v1', '--size', 'big'], 2, /--size: "big"/],
+        [['volume', 'expand', 'v1', '--size', '512Mi'], 1, /spec\.size: cannot shrink from 1Gi to 512Mi/],
+        [['volume', 'expand', 'v1', '--size', '1025Mi'], 1, /spec\.size: can grow only in steps of 2Mi/],
+        [['volume', 'expand', 'missing', '--size', '2Gi'], 1, /"missing" not found/],
       ];
       for (const [args, code, msg] of cases) {
         const r = await shorthorn(args, env);
@@ -44,6 +49,9 @@ describe('shorthorn dev up and the object CLI (real processes)', { timeout: 120_
         assert.match(r.stderr, msg);
         assert.equal(r.stderr.trim().split('\n').length, 1, 'one line on stderr');
       }
+      const grown = await shorthorn(['volume', 'expand', 'v1', '--size', '2Gi'], env);
+      assert.equal(grown.code, 0, grown.stderr);
+      assert.match(grown.stdout, /volume\.shorthorn\.io\/v1 expanded to 2Gi; its replicas grow when it is next attached/);
       const set = await shorthorn(['setting', 'set', 'default-replica-count', '2'], env);
       assert.equal(set.code, 0, set.stderr);
       await shorthorn(['volume', 'create', 'v2', '--size', '512Mi'], env);
@@ -54,6 +62,7 @@ describe('shorthorn dev up and the object CLI (real processes)', { timeout: 120_
       assert.equal(after.code, 0, after.stderr);
       const items = JSON.parse(after.stdout).items as Array<{ metadata: { name: string }; spec: { numberOfReplicas: number } }>;
       assert.deepEqual(items.map((i) => [i.metadata.name, i.spec.numberOfReplicas]), [['v1', 3], ['v2', 2]]);
+      assert.equal((items[0] as unknown as { spec: { size: string } }).spec.size, '2Gi', 'the growth was kept');
     } finally {
       await kill9(dev.child);
     }

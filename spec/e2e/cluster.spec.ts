@@ -124,6 +124,20 @@ describe('a new user on one machine: dev up → volume → iSCSI → failures �
     assert.ok(healed.status?.lastDegradedAt, 'the status records when it was degraded');
   });
 
+  it('expands the attached volume online with `volume expand`: the initiator sees the new size, the old data stays, the new blocks take data', async () => {
+    const x = await shorthorn(['volume', 'expand', 'e2e', '--size', '320Mi', '--timeout', '120s'], env);
+    assert.equal(x.code, 0, x.stderr);
+    assert.match(x.stdout, /volume\.shorthorn\.io\/e2e expanded to 320Mi \(online\)/);
+    const cap = await run('iscsi-readcapacity16', [url], { timeoutMs: 30_000 });
+    assert.match(cap.stdout, /Total size:\s*335544320\b/);
+    const io = await run('qemu-io', ['-f', 'raw', '-c', `write -P 0x6e ${300 * MiB} ${4 * MiB}`, '-c', `read -P 0x6e ${300 * MiB} ${4 * MiB}`, '-c', `read -P 0x5a ${64 * MiB} ${32 * MiB}`, url], { timeoutMs: 120_000 });
+    assert.equal(io.code, 0, io.stderr);
+    assert.doesNotMatch(io.stdout, /Pattern verification failed|error/i);
+    const shrink = await shorthorn(['volume', 'expand', 'e2e', '--size', '128Mi'], env);
+    assert.equal(shrink.code, 1);
+    assert.match(shrink.stderr, /spec\.size: cannot shrink from 320Mi to 128Mi/);
+  });
+
   it('keeps replicas serving when the agent of their node is SIGKILLed and started again', async () => {
     const pidFile = join(data, 'nodes', 'node2', 'agent.pid');
     const agentPid = Number(readFileSync(pidFile, 'utf8'));
@@ -159,11 +173,13 @@ describe('a new user on one machine: dev up → volume → iSCSI → failures �
     const read = await run('qemu-img', ['convert', '-f', 'raw', '-O', 'raw', url, files.back], { timeoutMs: 120_000 });
     assert.equal(read.code, 0, read.stderr);
     const back = readFileSync(files.back);
-    assert.equal(back.length, 256 * MiB);
+    assert.equal(back.length, 320 * MiB, 'the size it was expanded to');
+    assert.ok(back.subarray(300 * MiB, 304 * MiB).equals(Buffer.alloc(4 * MiB, 0x6e)), 'the region written past the old end reads back');
     assert.ok(back.subarray(0, 16 * MiB).equals(first), 'the first pattern reads back');
     assert.ok(back.subarray(64 * MiB, 96 * MiB).equals(Buffer.alloc(32 * MiB, 0x5a)), 'the region written during the replica kill reads back');
     assert.ok(back.subarray(128 * MiB, 144 * MiB).equals(second), 'the second pattern reads back');
     assert.ok(back.subarray(16 * MiB, 64 * MiB).equals(Buffer.alloc(48 * MiB)), 'unwritten space reads as zeros');
+    assert.ok(back.subarray(256 * MiB, 300 * MiB).equals(Buffer.alloc(44 * MiB)), 'the grown space reads as zeros where unwritten');
   });
 
   it('shows the placement explanation for a volume that cannot be placed', async () => {

@@ -17,7 +17,7 @@ const print = (o) => process.stdout.write(JSON.stringify(o) + '\n');
 process.on('SIGTERM', () => process.exit(0));
 
 if (group === 'replica' && verb === 'serve') {
-  const { values } = parseArgs({ args: rest, options: { dir: { type: 'string' }, size: { type: 'string' }, listen: { type: 'string' }, 'secret-file': { type: 'string' } } });
+  const { values } = parseArgs({ args: rest, options: { dir: { type: 'string' }, size: { type: 'string' }, listen: { type: 'string' }, 'secret-file': { type: 'string' }, 'allow-grow': { type: 'boolean' } } });
   if (values.dir.includes('fail-start')) {
     // Imitates a replica that refuses its directory: one JSON log line on stderr, exit 1.
     process.stderr.write(JSON.stringify({ level: 'error', msg: `cannot open replica store in ${values.dir}: metadata is corrupt` }) + '\n');
@@ -34,6 +34,7 @@ if (group === 'replica' && verb === 'serve') {
     options: { volume: { type: 'string' }, size: { type: 'string' }, replica: { type: 'string', multiple: true }, 'secret-file': { type: 'string' }, control: { type: 'string' }, frontend: { type: 'string' }, listen: { type: 'string' } },
   });
   const replicas = new Map();
+  let sizeBytes = Number(values.size);
   const add = (address, mode) => {
     const r = { address, mode, socket: undefined };
     replicas.set(address, r);
@@ -56,7 +57,7 @@ if (group === 'replica' && verb === 'serve') {
       res.end(JSON.stringify(body));
     };
     if (req.method === 'GET' && req.url === '/v1/status') {
-      return send(200, { volume: values.volume, sizeBytes: Number(values.size), replicas: [...replicas.values()].map((r) => ({ address: r.address, mode: r.mode, revision: '1', ...(r.mode === 'ERR' ? { cause: `replica ${r.address}: connection closed` } : {}) })) });
+      return send(200, { volume: values.volume, sizeBytes, replicas: [...replicas.values()].map((r) => ({ address: r.address, mode: r.mode, revision: '1', ...(r.mode === 'ERR' ? { cause: `replica ${r.address}: connection closed` } : {}) })) });
     }
     if (req.method === 'POST' && req.url === '/v1/replicas') {
       let body = '';
@@ -66,6 +67,17 @@ if (group === 'replica' && verb === 'serve') {
         if (replicas.has(address) && replicas.get(address).mode !== 'ERR') return send(409, { error: `replica ${address} is already in the engine` });
         add(address, 'WO');
         send(200, { address, mode: 'WO' });
+      });
+      return;
+    }
+    if (req.method === 'POST' && req.url === '/v1/expand') {
+      let body = '';
+      req.on('data', (c) => (body += c));
+      req.on('end', () => {
+        const want = JSON.parse(body).sizeBytes;
+        if (want < sizeBytes) return send(422, { error: `volume ${values.volume}: cannot shrink from ${sizeBytes} to ${want} bytes` });
+        sizeBytes = want;
+        send(200, { sizeBytes });
       });
       return;
     }

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { EmbeddedStore } from '../../../api/store/embedded.ts';
@@ -74,6 +76,32 @@ describe('end to end with the real replica and engine processes', { timeout: 180
     assert.match(out, /read 4194304\/4194304 bytes/);
     assert.doesNotMatch(out, /Pattern verification failed/);
     assert.doesNotMatch(await qemuIo(url, 'read -P 0xa5 4M 4M'), /Pattern verification failed/);
+  });
+
+  it('growing spec.size expands the attached volume online: replicas and engine follow, the initiator sees the new capacity and the new blocks', async () => {
+    // A replica down at the moment grows when its agent restarts it (--allow-grow) or when it rejoins.
+    const r3 = (await store.list('Replica')).items.find((x) => x.spec.nodeID === 'n3');
+    assert.ok(r3?.status?.pid);
+    process.kill(r3.status.pid, 'SIGKILL');
+    await store.patch('Volume', 'e2e', { type: 'merge', value: { spec: { size: '96Mi' } } });
+    await waitForObject(store, 'Engine', 'e2e-e-0', (e) => e.spec.volumeSize === '96Mi', 60_000);
+    for (const r of (await store.list('Replica')).items) assert.equal(r.spec.volumeSize, '96Mi', r.metadata.name);
+    const cap = await run('iscsi-readcapacity16', [url], { timeout: 30_000 });
+    assert.match(cap.stdout, /Total size:\s*100663296\b/);
+    assert.match(await qemuIo(url, 'write -P 0x3c 90M 4M'), /wrote 4194304\/4194304 bytes/);
+    // The killed replica is restarted (a new pid) at the new size, rebuilt, and healthy again.
+    const back = await waitForObject(store, 'Replica', r3.metadata.name, (o) => o.status?.currentState === 'running' && o.status?.pid !== r3.status?.pid, 60_000);
+    // RW in the engine at its new address: it joined (and was grown to the volume's size when it did, if not at open).
+    await waitForObject(store, 'Engine', 'e2e-e-0', (e) => e.spec.replicaAddressMap[r3.metadata.name] === back.status?.address && e.status?.replicaModeMap?.[r3.metadata.name] === 'RW', 60_000);
+    const meta = JSON.parse(await readFile(join(replicaDataDir(back), 'volume.json'), 'utf8')) as { sizeBytes: number };
+    assert.equal(meta.sizeBytes, 100663296);
+    const healed = await waitForObject(store, 'Volume', 'e2e', (o) => o.status?.robustness === 'healthy' && Object.values(o.status?.replicaModes ?? {}).every((m) => m === 'RW'), 60_000);
+    assert.deepEqual(Object.values(healed.status?.replicaModes ?? {}), ['RW', 'RW', 'RW']);
+    for (const [cmd, want] of [['read -P 0x3c 90M 4M', 4194304], ['read -P 0x5a 0 4M', 4194304], ['read -P 0 64M 4M', 4194304]] as const) {
+      const out = await qemuIo(url, cmd);
+      assert.match(out, new RegExp(`read ${want}/${want} bytes`), cmd);
+      assert.doesNotMatch(out, /Pattern verification failed/, cmd);
+    }
   });
 
   it('restarting the agent of the attach node adopts its engine and replica: same pids, data still served', async () => {

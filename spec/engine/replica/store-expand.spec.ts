@@ -76,6 +76,22 @@ describe('ReplicaStore.expand', { timeout: 60_000 }, () => {
     await (await open(dir, 8 * MiB)).close();
   });
 
+  it('with allowGrow, opening at a larger size grows the store (a replica that missed the expansion); a larger store is still refused', async () => {
+    const dir = fresh();
+    const s = await open(dir, 4 * MiB);
+    await s.write(4 * MiB - 4096, pattern(4096, 10));
+    await s.close();
+    const r = await openStore({ dir, sizeBytes: 12 * MiB, log: quiet, allowGrow: true });
+    assert.ok(E.isRight(r));
+    assert.equal(r.right.sizeBytes, 12 * MiB);
+    assert.ok((await r.right.read(4 * MiB - 4096, 8192)).equals(Buffer.concat([pattern(4096, 10), Buffer.alloc(4096)])));
+    await r.right.write(12 * MiB - 4096, pattern(4096, 11));
+    await r.right.close();
+    const small = await openStore({ dir, sizeBytes: 8 * MiB, log: quiet, allowGrow: true });
+    assert.ok(E.isLeft(small) && small.left._tag === 'SizeMismatch');
+    assert.ok((await (await open(dir, 12 * MiB)).read(12 * MiB - 4096, 4096)).equals(pattern(4096, 11)));
+  });
+
   it('refuses to shrink (EINVAL, the store unchanged) and is a no-op at the same size', async () => {
     const s = await open(fresh(), 8 * MiB);
     await assert.rejects(s.expand(4 * MiB), (e: Error & { code?: string }) => e.code === 'EINVAL' && /cannot shrink from 8388608 to 4194304/.test(e.message));
