@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { Cluster, ROOT, spawnReady, type Child } from './harness.ts';
+import { Cluster, ROOT, engineCli, engineStatus, engineStatusUntil, spawnReady, type Child } from './harness.ts';
 
 /**
  * `shorthorn engine serve` as a real process over real replica processes, driven through its
@@ -12,26 +12,9 @@ import { Cluster, ROOT, spawnReady, type Child } from './harness.ts';
 const run = promisify(execFile);
 const SIZE = 16 << 20;
 
-interface Status {
-  replicas: Array<{ address: string; mode: string; cause?: string; revision?: string }>;
-}
 
-async function status(control: string): Promise<Status> {
-  return (await (await fetch(`http://${control}/v1/status`)).json()) as Status;
-}
 
-/** Re-asks the status until `pred` holds or `ms` passes (each ask waits on the previous answer). */
-async function statusUntil(control: string, pred: (s: Status) => boolean, ms: number): Promise<Status> {
-  const deadline = performance.now() + ms;
-  for (;;) {
-    const s = await status(control);
-    if (pred(s) || performance.now() > deadline) return s;
-  }
-}
 
-function cli(...args: string[]): Promise<{ stdout: string; stderr: string }> {
-  return run(process.execPath, ['bin/shorthorn.mjs', 'engine', ...args], { cwd: ROOT });
-}
 
 describe('shorthorn engine serve (real processes)', { timeout: 120_000 }, () => {
   let cluster: Cluster;
@@ -68,33 +51,33 @@ describe('shorthorn engine serve (real processes)', { timeout: 120_000 }, () => 
 
   it('shows a SIGKILLed replica ERR on the control API within a second, with its cause', async () => {
     const victim = cluster.replicas[1]!;
-    const before = await status(control);
+    const before = await engineStatus(control);
     assert.deepEqual(
       before.replicas.map((r) => r.mode),
       ['RW', 'RW'],
     );
     const t0 = performance.now();
     await victim.kill('SIGKILL');
-    const s = await statusUntil(control, (x) => x.replicas[1]?.mode === 'ERR', 1000);
+    const s = await engineStatusUntil(control, (x) => x.replicas[1]?.mode === 'ERR', 1000);
     assert.equal(s.replicas[1]?.mode, 'ERR', `still ${s.replicas[1]?.mode} after ${Math.round(performance.now() - t0)} ms`);
     assert.match(s.replicas[1]?.cause ?? '', new RegExp(`^replica ${victim.address}: `));
-    const table = await cli('status', '--control', control);
+    const table = await engineCli('status', '--control', control);
     assert.match(table.stdout, new RegExp(`${victim.address}\\s+ERR`));
   });
 
   it('takes the replica back with add-replica and turns it RW', async () => {
     const victim = cluster.replicas[1]!;
     await victim.start();
-    const added = await cli('add-replica', '--control', control, victim.address);
+    const added = await engineCli('add-replica', '--control', control, victim.address);
     assert.match(added.stdout, /added; (delta|full) rebuild started/);
-    const s = await statusUntil(control, (x) => x.replicas[1]?.mode === 'RW', 20_000);
+    const s = await engineStatusUntil(control, (x) => x.replicas[1]?.mode === 'RW', 20_000);
     assert.equal(s.replicas[1]?.mode, 'RW');
     assert.equal(s.replicas[1]?.revision, s.replicas[0]?.revision);
   });
 
   it('refuses to remove the last RW replica, and exits 1 with the reason', async () => {
-    await cli('remove-replica', '--control', control, cluster.replicas[1]!.address);
-    await assert.rejects(cli('remove-replica', '--control', control, cluster.replicas[0]!.address), (e: { code: number; stderr: string }) => e.code === 1 && /last healthy replica/.test(e.stderr));
+    await engineCli('remove-replica', '--control', control, cluster.replicas[1]!.address);
+    await assert.rejects(engineCli('remove-replica', '--control', control, cluster.replicas[0]!.address), (e: { code: number; stderr: string }) => e.code === 1 && /last healthy replica/.test(e.stderr));
   });
 
   it('serves metrics and stops cleanly on SIGTERM', async () => {

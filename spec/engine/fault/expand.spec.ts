@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 import { Opcode } from '../../../engine/frontend/iscsi/pdu/opcodes.ts';
 import { TestInitiator } from '../../helpers/iscsi-initiator.ts';
 import * as pdu from '../../helpers/iscsi-pdu.ts';
-import { Cluster, ROOT, spawnReady, type Child } from './harness.ts';
+import { Cluster, engineCli, engineStatus, engineStatusUntil, spawnReady, type Child } from './harness.ts';
 
 /**
  * Online volume expansion through the real processes: `shorthorn engine serve` over three
@@ -18,27 +18,9 @@ const MiB = 1 << 20;
 const OLD = 16 * MiB;
 const NEW = 48 * MiB;
 
-interface Status {
-  sizeBytes: number;
-  replicas: Array<{ address: string; mode: string }>;
-}
 
-async function status(control: string): Promise<Status> {
-  return (await (await fetch(`http://${control}/v1/status`)).json()) as Status;
-}
 
-/** Re-asks the status until `pred` holds or `ms` passes (each ask waits on the previous answer). */
-async function statusUntil(control: string, pred: (s: Status) => boolean, ms: number): Promise<Status> {
-  const deadline = performance.now() + ms;
-  for (;;) {
-    const s = await status(control);
-    if (pred(s) || performance.now() > deadline) return s;
-  }
-}
 
-function cli(...args: string[]): Promise<{ stdout: string; stderr: string }> {
-  return run(process.execPath, ['bin/shorthorn.mjs', 'engine', ...args], { cwd: ROOT });
-}
 
 /** TEST UNIT READY; resolves the status byte and, on CHECK CONDITION, [sense key, ASC, ASCQ]. */
 async function testUnitReady(ini: TestInitiator): Promise<{ status: number; sense?: number[] }> {
@@ -78,9 +60,9 @@ describe('expanding a served volume (real processes)', { timeout: 120_000 }, () 
       assert.doesNotMatch(w.stdout + w.stderr, /error/i);
       const victim = cluster.replicas[2]!;
       await victim.kill('SIGKILL');
-      assert.equal((await statusUntil(control, (s) => s.replicas[2]?.mode === 'ERR', 5000)).replicas[2]?.mode, 'ERR');
+      assert.equal((await engineStatusUntil(control, (s) => s.replicas[2]?.mode === 'ERR', 5000)).replicas[2]?.mode, 'ERR');
 
-      const out = await cli('expand', '--control', control, '--size', '48Mi');
+      const out = await engineCli('expand', '--control', control, '--size', '48Mi');
       assert.match(out.stdout, /volume is 48 ?Mi/);
       assert.deepEqual((await testUnitReady(ini)).sense, [0x06, 0x2a, 0x09], 'CAPACITY DATA HAS CHANGED');
       assert.equal((await testUnitReady(ini)).status, 0, 'reported once');
@@ -91,15 +73,15 @@ describe('expanding a served volume (real processes)', { timeout: 120_000 }, () 
     assert.match(cap.stdout, new RegExp(`Total size:\\s*${NEW}\\b`));
     const io = await run('qemu-io', ['-f', 'raw', '-c', `write -P 0x5c ${40 * MiB} ${MiB}`, '-c', `read -P 0x5c ${40 * MiB} ${MiB}`, '-c', `read -P 0xa5 ${OLD - 65536} 65536`, '-c', `read -P 0 ${OLD} 65536`, url]);
     assert.doesNotMatch(io.stdout + io.stderr, /Pattern verification failed|error/i);
-    assert.equal((await status(control)).sizeBytes, NEW);
+    assert.equal((await engineStatus(control)).sizeBytes, NEW);
   });
 
   it('grows a replica that was away when it is added back, which then holds the same bytes as the others', async () => {
     const victim = cluster.replicas[2]!;
     await victim.start(); // still at the old size: its store never heard of the expansion
-    const added = await cli('add-replica', '--control', control, victim.address);
+    const added = await engineCli('add-replica', '--control', control, victim.address);
     assert.match(added.stdout, /added; delta rebuild started/);
-    const s = await statusUntil(control, (x) => x.replicas.every((r) => r.mode === 'RW'), 20_000);
+    const s = await engineStatusUntil(control, (x) => x.replicas.every((r) => r.mode === 'RW'), 20_000);
     assert.deepEqual(
       s.replicas.map((r) => r.mode),
       ['RW', 'RW', 'RW'],
@@ -121,7 +103,7 @@ describe('expanding a served volume (real processes)', { timeout: 120_000 }, () 
   });
 
   it('refuses a shrink: exit 1, the reason on stderr, the size unchanged', async () => {
-    await assert.rejects(cli('expand', '--control', control, '--size', '8Mi'), (e: { code: number; stderr: string }) => e.code === 1 && /cannot shrink from 50331648 to 8388608 bytes/.test(e.stderr));
-    assert.equal((await status(control)).sizeBytes, NEW);
+    await assert.rejects(engineCli('expand', '--control', control, '--size', '8Mi'), (e: { code: number; stderr: string }) => e.code === 1 && /cannot shrink from 50331648 to 8388608 bytes/.test(e.stderr));
+    assert.equal((await engineStatus(control)).sizeBytes, NEW);
   });
 });

@@ -1,10 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { createLogger } from '../../../api/log.ts';
 import type { Engine, EngineOptions } from '../../../engine/controller/engine.ts';
 import { openEngine } from '../../../engine/controller/start.ts';
@@ -155,4 +156,31 @@ export class Cluster {
     await Promise.all(this.replicas.map((r) => r.kill('SIGKILL')));
     await rm(this.dir, { recursive: true, force: true });
   }
+}
+
+/** An engine's control-API status, as the process tests read it. */
+export interface EngineStatusJson {
+  sizeBytes: number;
+  replicas: Array<{ address: string; mode: string; cause?: string; revision?: string }>;
+}
+
+/** GET /v1/status of a `shorthorn engine serve` process. */
+export async function engineStatus(control: string): Promise<EngineStatusJson> {
+  return (await (await fetch(`http://${control}/v1/status`)).json()) as EngineStatusJson;
+}
+
+/** Re-asks the status until `pred` holds or `ms` passes (each ask waits on the previous answer). */
+export async function engineStatusUntil(control: string, pred: (s: EngineStatusJson) => boolean, ms: number): Promise<EngineStatusJson> {
+  const deadline = performance.now() + ms;
+  for (;;) {
+    const s = await engineStatus(control);
+    if (pred(s) || performance.now() > deadline) return s;
+  }
+}
+
+const execFileP = promisify(execFile);
+
+/** `shorthorn engine ARGS…` as a process; rejects with code and stderr on a non-zero exit. */
+export function engineCli(...args: string[]): Promise<{ stdout: string; stderr: string }> {
+  return execFileP(process.execPath, ['bin/shorthorn.mjs', 'engine', ...args], { cwd: ROOT });
 }
