@@ -112,7 +112,6 @@ export function decodeRequest(f: Frame, sizeBytes: number, sectorBytes: number):
       if (bad !== null) return bad;
       const rule = checkVolumeSize(f.offsetBytes);
       if (rule !== null) return reject('EINVAL', `expand to ${f.offsetBytes} bytes: the size ${rule}`);
-      if (f.offsetBytes % sectorBytes !== 0) return reject('EINVAL', `expand to ${f.offsetBytes} bytes: not a multiple of the ${sectorBytes}-byte sector`);
       if (f.offsetBytes < sizeBytes) return reject('EINVAL', `expand to ${f.offsetBytes} bytes: the volume is ${sizeBytes} bytes and cannot shrink`);
       return E.right({ op: Op.Expand, sizeBytes: f.offsetBytes });
     }

@@ -11,8 +11,6 @@ import { checkVolumeSize, FORMAT_VERSION, METADATA_FILE, readMetadata, writeMeta
 import { STATE_FILE, StateFile, readState } from './state.ts';
 import { ReplicaStore } from './store.ts';
 
-export { checkVolumeSize, MAX_VOLUME_BYTES } from './metadata.ts';
-
 const BLOCK_BYTES = 4096;
 const FIRST_LAYER = 'layer-000001';
 
