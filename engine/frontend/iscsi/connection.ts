@@ -55,6 +55,7 @@ export class Connection implements SessionOwner {
   private pingTtt: number | undefined;
   private pingAge = 0;
   private readonly timer: NodeJS.Timeout;
+  private loginTimer: NodeJS.Timeout | undefined;
   private readonly closed: Promise<void>;
   /** Responses sent while one event is handled leave in one writev (see `send`). */
   private tickCorked = false;
@@ -85,6 +86,10 @@ export class Connection implements SessionOwner {
     }));
     this.timer = setInterval(() => this.tick(), target.nopIntervalMs);
     this.timer.unref();
+    this.loginTimer = setTimeout(() => {
+      if (this.state === 'login') this.close(`login not complete within ${target.loginTimeoutMs} ms`);
+    }, target.loginTimeoutMs);
+    this.loginTimer.unref();
     // Accepted paused (pauseOnConnect), so that nothing was read before the receive path was set.
     if (socket.isPaused()) socket.resume();
   }
@@ -204,6 +209,8 @@ export class Connection implements SessionOwner {
       this.decoder.dataDigest = p.dataDigest;
       this.decoder.maxDataLength = TARGET_MAX_RECV;
       this.state = 'full-feature';
+      clearTimeout(this.loginTimer);
+      this.loginTimer = undefined;
       if (this.session?.type !== 'Discovery') this.decoder.placer = (bhs) => placeDataOut(this, bhs);
       this.log.info('login complete', { initiator: this.login.initiatorName, type: this.login.sessionType, tsih, headerDigest: p.headerDigest, dataDigest: p.dataDigest });
     }
@@ -377,6 +384,7 @@ export class Connection implements SessionOwner {
   private onClose(): void {
     this.state = 'closed';
     clearInterval(this.timer);
+    clearTimeout(this.loginTimer);
     const s = this.session;
     if (s === undefined) return;
     s.clearHeld();

@@ -24,6 +24,8 @@ export interface TargetContext {
   readonly nopIntervalMs: number;
   /** Drop a connection whose ping stays unanswered this long. */
   readonly nopTimeoutMs: number;
+  /** Close a connection that has not completed its login this long after connecting. */
+  readonly loginTimeoutMs: number;
   /** Creates (or reinstates) the session a completed leading login asks for. */
   openSession(owner: SessionOwner, login: LoginNegotiation, isid: string, cmdSn: number): Session;
   /** Whether a session with this TSIH exists (a login that adds a connection to it). */

@@ -22,6 +22,12 @@ export interface TargetTuning {
   readonly nopIntervalMs?: number;
   /** How long a ping may go unanswered before the connection is dropped (default 30 s). */
   readonly nopTimeoutMs?: number;
+  /**
+   * How long a connection may take from connecting to its final Login Response before it is closed
+   * (default 15 s, the login timeout of open-iscsi and of Linux's LIO target): a peer that connects
+   * and stalls, or drips login PDUs, does not hold a connection forever.
+   */
+  readonly loginTimeoutMs?: number;
 }
 
 const PORTAL_GROUP_TAG = 1;
@@ -57,6 +63,7 @@ export async function startTarget(opts: IscsiTargetOptions, tuning: TargetTuning
     log,
     nopIntervalMs: tuning.nopIntervalMs ?? 5000,
     nopTimeoutMs: tuning.nopTimeoutMs ?? 30000,
+    loginTimeoutMs: tuning.loginTimeoutMs ?? 15000,
     openSession(owner: SessionOwner, login: LoginNegotiation, isid: string, cmdSn: number): Session {
       // RFC 7143 §6.3.5: a leading login with TSIH 0 and the ISID of a live session reinstates it.
       for (const [tsih, s] of sessions) {

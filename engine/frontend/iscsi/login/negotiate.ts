@@ -31,6 +31,13 @@ export interface LoginAnswer {
   readonly reason?: string;
 }
 
+/**
+ * The most login text one request may carry once its continued pieces (C bit) are joined. RFC 7143
+ * sets no bound; a login's keys take a few hundred bytes, and without one an unauthenticated peer
+ * could make the target buffer C=1 Login Requests until memory ran out.
+ */
+export const MAX_LOGIN_TEXT_BYTES = 64 * 1024;
+
 /** The session type the initiator declared (RFC 7143 §13.21). */
 export type SessionType = 'Normal' | 'Discovery';
 
@@ -47,6 +54,7 @@ export class LoginNegotiation {
   private chap: ChapExchange | undefined;
   private readonly seen = new Set<string>();
   private pending: Buffer[] = [];
+  private pendingBytes = 0;
   private declaredMaxRecv = false;
 
   constructor(private readonly target: LoginTarget) {}
@@ -55,13 +63,20 @@ export class LoginNegotiation {
   step(req: LoginRequestPdu, data: Buffer): LoginAnswer {
     const first = this.stage === undefined;
     const csg = req.csg;
+    if (this.pendingBytes + data.length > MAX_LOGIN_TEXT_BYTES) {
+      this.pending = [];
+      this.pendingBytes = 0;
+      return this.fail(LoginStatus.InitiatorError, csg, `login text longer than ${MAX_LOGIN_TEXT_BYTES} bytes`);
+    }
     if (req.cont) {
       // RFC 7143 §11.12.2: C=1, more text follows; answer with an empty response and keep it.
       this.pending.push(Buffer.from(data));
+      this.pendingBytes += data.length;
       return { status: LoginStatus.Success, transit: false, csg, nsg: csg, pairs: [], done: false };
     }
     const whole = this.pending.length > 0 ? Buffer.concat([...this.pending, data]) : data;
     this.pending = [];
+    this.pendingBytes = 0;
     if (first && (req.versionMin > 0 || req.versionMax < req.versionMin)) return this.fail(LoginStatus.UnsupportedVersion, csg, `version range ${req.versionMin}..${req.versionMax} excludes 0`);
     if (csg !== Stage.Security && csg !== Stage.Operational) return this.fail(LoginStatus.InitiatorError, csg, `CSG ${csg} is not a login stage`);
     if (!first && csg !== this.stage) return this.fail(LoginStatus.InitiatorError, csg, `CSG ${csg} while in stage ${this.stage}`);

@@ -1,6 +1,7 @@
 import { describe, it, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { connect } from 'node:net';
 import { Opcode, RejectReason, TmfFunction, TmfResponse } from '../../../../engine/frontend/iscsi/pdu/opcodes.ts';
 import { createBlockLogicalUnit } from '../../../../engine/frontend/iscsi/scsi/index.ts';
 import { createLogger } from '../../../../api/log.ts';
@@ -459,6 +460,35 @@ describe('iSCSI target NOP-In pings', T, () => {
       const ini = await TestInitiator.open(g.portal, { targetName: g.iqn, answerPings: false });
       await ini.whenClosed();
       assert.ok(g.logs.some((l) => l.includes('did not answer NOP-In')));
+    } finally {
+      await g.close();
+    }
+  });
+});
+
+describe('iSCSI target login timeout', T, () => {
+  it('closes a connection that connects and never completes its login', async () => {
+    const g = await startTestTarget({ tuning: { loginTimeoutMs: 100 } });
+    try {
+      const [host, port] = g.portal.split(':') as [string, string];
+      const sock = connect(Number(port), host);
+      await new Promise<void>((resolve, reject) => sock.once('connect', resolve).once('error', reject));
+      const closedAt = await new Promise<number>((resolve) => sock.once('close', () => resolve(Date.now())));
+      assert.ok(closedAt > 0);
+      assert.ok(g.logs.some((l) => l.includes('login not complete within 100 ms')));
+    } finally {
+      await g.close();
+    }
+  });
+
+  it('keeps a logged-in session past the login timeout', async () => {
+    // The first NOP-In ping of an idle session comes after 2 × 150 ms, well past the 100 ms login timeout.
+    const g = await startTestTarget({ tuning: { loginTimeoutMs: 100, nopIntervalMs: 150, nopTimeoutMs: 10_000 } });
+    try {
+      const ini = await TestInitiator.open(g.portal, { targetName: g.iqn, answerPings: false });
+      await ini.waitFor((p) => p.opcode === Opcode.NopIn && p.itt === 0xffffffff);
+      assert.equal(ini.closed, false);
+      assert.equal(await ini.logout(), 0);
     } finally {
       await g.close();
     }

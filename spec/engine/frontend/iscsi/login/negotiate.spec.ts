@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { LoginNegotiation, type LoginTarget } from '../../../../../engine/frontend/iscsi/login/negotiate.ts';
+import { LoginNegotiation, MAX_LOGIN_TEXT_BYTES, type LoginTarget } from '../../../../../engine/frontend/iscsi/login/negotiate.ts';
 import { chapResponse, encodeChapBinary } from '../../../../../engine/frontend/iscsi/login/chap.ts';
 import type { LoginRequestPdu } from '../../../../../engine/frontend/iscsi/pdu/decode.ts';
 import { encodeTextPairs, type TextPair } from '../../../../../engine/frontend/iscsi/pdu/text.ts';
@@ -76,6 +76,22 @@ describe('login negotiation (RFC 7143 §6.3)', () => {
     assert.equal(b.status, 0);
     assert.equal(new Map(b.pairs).get('AuthMethod'), 'None');
     assert.equal(n.initiatorName, 'iqn.test:i');
+  });
+
+  it('refuses login text that grows past MAX_LOGIN_TEXT_BYTES over continued requests, and names the limit', () => {
+    const n = new LoginNegotiation(open);
+    const piece = Buffer.alloc(8192, 0x41);
+    let last = n.step(req({ csg: 0, cont: true }), piece);
+    let sent = piece.length;
+    while (sent + piece.length <= MAX_LOGIN_TEXT_BYTES) {
+      assert.equal(last.status, 0);
+      last = n.step(req({ csg: 0, cont: true }), piece);
+      sent += piece.length;
+    }
+    assert.equal(last.status, 0, 'exactly the limit is still taken');
+    const over = n.step(req({ csg: 0, cont: true }), Buffer.alloc(1, 0x41));
+    assert.equal(over.status, 0x0200);
+    assert.match(over.reason ?? '', new RegExp(`longer than ${MAX_LOGIN_TEXT_BYTES} bytes`));
   });
 
   it('holds the transit until CHAP is done, then goes to full feature phase', () => {
