@@ -95,7 +95,7 @@ class BlockLogicalUnit implements LogicalUnit {
       this.ctx.log.warn('command failed', { opcode, err });
       result = senseForIoError(err, entry.access === 'read' ? 'read' : entry.access === 'write' ? 'write' : 'other');
     }
-    return entry.dataOut === undefined ? result : { ...result, dataOutLength: entry.dataOut(cmd.cdb) };
+    return entry.dataOut === undefined ? result : withDataOutLength(result, entry.dataOut(cmd.cdb));
   }
 
   /** LUNs other than 0 (SPC-4 §4.6.2): INQUIRY says "no unit here", REPORT LUNS works, the rest fail. */
@@ -135,6 +135,15 @@ class BlockLogicalUnit implements LogicalUnit {
     this.ctx.copyResults.forget(me);
     if (this.ctx.legacyReservation === me) this.ctx.legacyReservation = undefined;
   }
+}
+
+/**
+ * `r` with the Data-Out length its CDB called for. NOTE: built field by field, not as
+ * `{ ...r, dataOutLength }`: V8 made a new hidden class for every such spread-and-add (a runtime
+ * call per write, and every later load from the result missed its inline cache).
+ */
+function withDataOutLength(r: ScsiResult, dataOutLength: number): ScsiResult {
+  return { status: r.status, dataIn: r.dataIn, sense: r.sense, release: r.release, dataOutLength };
 }
 
 /** Creates LUN 0 of a volume's target on a block device. */
