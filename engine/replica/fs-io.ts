@@ -1,4 +1,5 @@
-import { readSync, writeSync, fdatasync, fsync, ftruncate, open, close } from 'node:fs';
+import { readSync, fdatasync, fsync, ftruncate, open, close } from 'node:fs';
+import { pwriteAllSync } from '../io/write-pieces.ts';
 
 /**
  * Positional I/O on raw file descriptors. Data reads and writes are synchronous pread/pwrite: a
@@ -26,10 +27,10 @@ export function preadFull(fd: number, buf: Buffer, at: number, length: number, p
   }
 }
 
-/** Writes all of `buf` at `position`. */
-export function pwriteFull(fd: number, buf: Buffer, position: number): Promise<void> {
+/** Writes all of `buf` at `position`, in pwrites of at most `pieceBytes` (see engine/io/write-pieces.ts). */
+export function pwriteFull(fd: number, buf: Buffer, position: number, pieceBytes = Infinity): Promise<void> {
   try {
-    for (let done = 0; done < buf.length; ) done += writeSync(fd, buf, done, buf.length - done, position + done);
+    pwriteAllSync(fd, buf, 0, buf.length, position, pieceBytes);
     return RESOLVED;
   } catch (e) {
     return Promise.reject(e as Error);

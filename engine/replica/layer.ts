@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { AllocationMap } from './allocation-map.ts';
 import { AllocLog, createLog, replayLog, type LogCorrupt } from './alloc-log.ts';
 import { closeFd, datasync, openFd, preadFull, pwriteFull } from './fs-io.ts';
+import { writePieceBytesFor } from '../io/write-pieces.ts';
 
 /**
  * Bytes of volume per data file. ext4 caps a file at 16 TiB − 4 KiB, so a 16 TiB volume could not
@@ -30,6 +31,8 @@ export class Layer {
     private headLog: AllocLog | null,
     /** Bytes of a torn log tail cut off when it was opened. */
     readonly droppedLogBytes: number,
+    /** The largest single pwrite of data (writePieceBytesFor: 64 KiB on ext4). */
+    private readonly writePieceBytes: number,
   ) {}
 
   /**
@@ -54,7 +57,7 @@ export class Layer {
       throw e;
     }
     const log = writable ? await AllocLog.open(logPath, blockBytes, replay.records) : null;
-    return new Layer(name, fds, replay.map, log, replay.droppedBytes);
+    return new Layer(name, fds, replay.map, log, replay.droppedBytes, await writePieceBytesFor(dir));
   }
 
   /**
@@ -89,7 +92,7 @@ export class Layer {
   pwrite(data: Buffer, pos: number): Promise<void> {
     const seg = Math.floor(pos / SEGMENT_BYTES);
     const segEnd = (seg + 1) * SEGMENT_BYTES;
-    if (pos + data.length <= segEnd) return pwriteFull(this.fds[seg] as number, data, pos - seg * SEGMENT_BYTES);
+    if (pos + data.length <= segEnd) return pwriteFull(this.fds[seg] as number, data, pos - seg * SEGMENT_BYTES, this.writePieceBytes);
     const first = segEnd - pos;
     return Promise.all([this.pwrite(data.subarray(0, first), pos), this.pwrite(data.subarray(first), segEnd)]).then(() => undefined);
   }
