@@ -1,8 +1,6 @@
-import { readSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { readSync, writeSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { BlockIoError, type BlockDevice } from '../block-device.ts';
-import { pwriteAllSync, writePieceBytesFor } from '../io/write-pieces.ts';
 
 /**
  * A BlockDevice on a plain file, for `shorthorn target serve`, tests and the benchmark. Reads and
@@ -25,8 +23,6 @@ export class FileDevice implements BlockDevice {
   private constructor(
     private readonly fh: FileHandle,
     public sizeBytes: number,
-    /** The largest single pwrite (writePieceBytesFor: 64 KiB on ext4). */
-    private readonly writePieceBytes: number,
   ) {}
 
   /** Opens (creating if needed) `path` as a device of `sizeBytes` bytes. */
@@ -38,7 +34,7 @@ export class FileDevice implements BlockDevice {
     });
     const st = await fh.stat();
     if (st.size < sizeBytes) await fh.truncate(sizeBytes);
-    return new FileDevice(fh, sizeBytes, await writePieceBytesFor(dirname(path)));
+    return new FileDevice(fh, sizeBytes);
   }
 
   private check(offsetBytes: number, lengthBytes: number): void {
@@ -74,7 +70,10 @@ export class FileDevice implements BlockDevice {
   async writeAt(offsetBytes: number, data: Buffer, opts?: { fua?: boolean }): Promise<void> {
     this.check(offsetBytes, data.length);
     try {
-      pwriteAllSync(this.fh.fd, data, 0, data.length, offsetBytes, this.writePieceBytes);
+      let done = 0;
+      while (done < data.length) {
+        done += writeSync(this.fh.fd, data, done, data.length - done, offsetBytes + done);
+      }
       if (opts?.fua === true) await this.fh.datasync();
     } catch (e) {
       throw toIoError(e);

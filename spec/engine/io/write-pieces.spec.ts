@@ -8,7 +8,6 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import * as E from 'fp-ts/Either';
 import { EXT4_WRITE_PIECE_BYTES, pwriteAllSync, writePieceBytesFor } from '../../../engine/io/write-pieces.ts';
-import { FileDevice } from '../../../engine/frontend/file-device.ts';
 import { openStore, describeStoreError } from '../../../engine/replica/store-open.ts';
 import { createLogger } from '../../../api/log.ts';
 import { prng } from '../../helpers/prng.ts';
@@ -136,21 +135,6 @@ describe('page-cache writes in pieces', { timeout: 60_000 }, () => {
       } finally {
         await store.close();
       }
-    }
-  });
-
-  it('the file device behind `target serve` on ext4 writes in pieces and reads back what it wrote', async () => {
-    const dev = await FileDevice.open(join(ext4, 'lun.img'), 4 * MiB);
-    try {
-      const data = pattern(MiB, 3);
-      const before = writeSyscalls();
-      const done = dev.writeAt(2 * MiB, data);
-      const made = writeSyscalls() - before;
-      await done;
-      assert.equal(made, 16);
-      assert.ok((await dev.readAt(2 * MiB, MiB)).equals(data));
-    } finally {
-      await dev.close();
     }
   });
 });
