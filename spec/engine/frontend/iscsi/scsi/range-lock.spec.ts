@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { RangeLock } from '../../../../../engine/frontend/iscsi/scsi/range-lock.ts';
+import { prng } from '../../../../helpers/prng.ts';
 
 describe('LBA range lock', () => {
   const cases = [
@@ -63,4 +64,29 @@ describe('LBA range lock', () => {
     c();
     assert.equal(lock.size, 0, 'release is idempotent');
   });
+
+  it('agrees with a plain list of held ranges over thousands of random holds and releases in any order', () => {
+    const next = prng(42);
+    const int = (n: number) => Math.floor(next() * n);
+    const lock = new RangeLock();
+    const model: Array<{ start: number; end: number; release: () => void }> = [];
+    for (let i = 0; i < 5000; i++) {
+      if (model.length > 0 && next() < 0.45) {
+        // Release one from anywhere in the list (first, last or middle), sometimes twice.
+        const [h] = model.splice(int(model.length), 1);
+        h!.release();
+        if (next() < 0.1) h!.release();
+      } else {
+        const lba = int(256);
+        const blocks = int(16);
+        const end = lba + Math.max(blocks, 1);
+        const free = model.every((h) => !(h.start < end && lba < h.end));
+        const release = lock.tryAcquire(lba, blocks);
+        assert.equal(release !== undefined, free, `try #${i} on [${lba}, ${end}) with ${model.length} held`);
+        if (release !== undefined) model.push({ start: lba, end, release });
+      }
+      assert.equal(lock.size, model.length);
+    }
+  });
 });
+
