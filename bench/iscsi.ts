@@ -184,8 +184,14 @@ export async function run(args: string[]): Promise<void> {
     }
     record(lines, scale, rounds);
   } finally {
-    // NOTE: tgtd -f ignores SIGTERM while it has a target; SIGKILL is the only sure stop.
-    for (const c of children) if (c.exitCode === null) c.kill(c.spawnfile === 'tgtd' ? 'SIGKILL' : 'SIGTERM');
+    // Newest first, each gone before the next: the engine stops before its replicas, so it does not
+    // log them as lost. NOTE: tgtd -f ignores SIGTERM while it has a target; SIGKILL is the only sure stop.
+    for (const c of [...children].reverse()) {
+      if (c.exitCode !== null || c.signalCode !== null) continue;
+      const gone = new Promise((resolve) => c.once('exit', resolve));
+      c.kill(c.spawnfile === 'tgtd' ? 'SIGKILL' : 'SIGTERM');
+      await gone;
+    }
     rmSync(dir, { recursive: true, force: true });
   }
 }
