@@ -37,6 +37,7 @@ const cases: Case[] = [
   { name: 'READ (10) failing with EIO is MEDIUM ERROR / UNRECOVERED READ ERROR', setup: async (r) => void r.device.failNext.push('EIO'), cdb: blockCdb(0x28, 0, 1), status: CHECK, sense: '03/11/00' },
   { name: 'WRITE AND VERIFY (16) writes', cdb: blockCdb(0x8e, 8, 1, 0x02), dataOut: blocksOf(1, 5), status: GOOD, check: (r) => assert.equal(r.device.data[8 * 512], 5) },
   { name: 'VERIFY (10) BYTCHK 0 is GOOD', cdb: blockCdb(0x2f, 0, 4), status: GOOD },
+  { name: 'VERIFY (10) of 0 blocks is GOOD (a transfer length of 0 is no error)', cdb: blockCdb(0x2f, 0, 0), status: GOOD },
   { name: 'VERIFY (12) BYTCHK 1 with equal data is GOOD', cdb: blockCdb(0xaf, 0, 1, 0x02), dataOut: blocksOf(1, 0), status: GOOD },
   { name: 'VERIFY (16) BYTCHK 1 with other data is MISCOMPARE at offset', setup: async (r) => void (r.device.data[700] = 1), cdb: blockCdb(0x8f, 0, 2, 0x02), dataOut: blocksOf(2, 0), status: CHECK, sense: '0e/1d/00', check: (_r, _d, s) => { assert.equal((s?.[0] ?? 0) & 0x80, 0x80); assert.equal(s?.readUInt32BE(3), 700); } },
   { name: 'VERIFY (10) BYTCHK 3 compares one block against each', setup: async (r) => void r.device.data.fill(4, 0, 1024), cdb: blockCdb(0x2f, 0, 2, 0x06), dataOut: blocksOf(1, 4), status: GOOD },
