@@ -2,7 +2,9 @@
  * `npm run bench -- engine [--seconds N] [--size SIZE]`: the engine's BlockDevice over 1 and 3 local
  * replica processes (real wire), against a plain file through fs FileHandle as the anchor, in the
  * same run. 4 KiB random write and read at QD1 and QD32 (IOPS, p50/p99), 1 MiB sequential write and
- * read at QD4 (MiB/s). Prints a table and the ratios the issue sets goals for.
+ * read at QD4 (MiB/s). Prints a table and the ratios the issue sets goals for, and the same write
+ * ratio for a bare fan-out over the wire client (bareFanOut): what the machine gives the 3-vs-1 goal
+ * when the engine costs nothing.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -77,6 +79,34 @@ async function runJob(dev: BlockDevice, job: Job, seconds: number): Promise<Resu
   const secs = (performance.now() - start) / 1000;
   const sorted = Float64Array.from(lat).sort();
   return { iops: done / secs, mibps: (done * job.blockBytes) / MiB / secs, p50us: percentile(sorted, 0.5) * 1000, p99us: percentile(sorted, 0.99) * 1000 };
+}
+
+/**
+ * The 3-vs-1 write ratio with no engine cost, as an anchor for the goal: 4 KiB random writes at QD32
+ * fanned out to the replicas with the wire client alone (a Promise.all of writeAt per write: no replica handles, range
+ * lock, dirty-region records, metrics or modes), against the same replica processes. Returns IOPS.
+ */
+async function bareFanOut(addresses: readonly string[], secret: string, sizeBytes: number, seconds: number): Promise<number> {
+  const conns = await Promise.all(addresses.map((a) => connectReplica({ host: a.slice(0, a.lastIndexOf(':')), port: Number(a.slice(a.lastIndexOf(':') + 1)), secret })));
+  try {
+    const payload = Buffer.alloc(4 * KiB, 0x6b);
+    const slots = sizeBytes / payload.length;
+    let done = 0;
+    const start = performance.now();
+    const deadline = start + seconds * 1000;
+    const worker = async () => {
+      while (performance.now() < deadline) {
+        const at = Math.floor(Math.random() * slots) * payload.length;
+        await Promise.all(conns.map((c) => c.writeAt(at, payload)));
+        done++;
+      }
+    };
+    await Promise.all(Array.from({ length: 32 }, worker));
+    await Promise.all(conns.map((c) => c.flush()));
+    return done / ((performance.now() - start) / 1000);
+  } finally {
+    for (const c of conns) c.close();
+  }
 }
 
 /** Writes the whole device once (untimed), so every job runs on allocated blocks everywhere. */
@@ -179,6 +209,7 @@ export async function run(args: string[]): Promise<void> {
   await writeFile(secretFile, secret);
   const procs: ChildProcess[] = [];
   const results = new Map<string, Result[]>();
+  const bare = new Map<number, number>();
   const rebuildLines: string[] = [];
   const log = createLogger('bench', { level: 'error' });
   process.stderr.write(`engine bench: ${seconds}s per job, ${sizeBytes / MiB} MiB volume (prefilled), replicas on ${dir}, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}\n`);
@@ -202,6 +233,7 @@ export async function run(args: string[]): Promise<void> {
       }
       results.set(`engine ×${n}`, res);
       await engine.close();
+      bare.set(n, await bareFanOut(reps.map((r) => r.address), secret, sizeBytes, seconds));
       for (const r of reps) r.proc.kill('SIGTERM');
       await Promise.all(reps.map((r) => once(r.proc, 'exit')));
     }
@@ -226,6 +258,9 @@ export async function run(args: string[]): Promise<void> {
   lines.push('');
   lines.push(`3 vs 1 replica, 4K rand write IOPS: QD1 ${goal(1)}, QD32 ${goal(2)} (goal ≥ 0.5)`);
   lines.push(`3 vs 1 replica, 4K rand read IOPS:  QD1 ${goal(3)}, QD32 ${goal(4)} (goal ≥ 1.0)`);
+  const b1 = bare.get(1) as number;
+  const b3 = bare.get(3) as number;
+  lines.push(`bare wire fan-out, no engine logic, same replicas, 4K rand write QD32: 1 replica ${b1.toFixed(0)}, 3 replicas ${b3.toFixed(0)} IOPS, 3 vs 1 ${(b3 / b1).toFixed(2)}`);
   lines.push('', ...rebuildLines);
   lines.push(`load average at the end: ${loadavg().map((l) => l.toFixed(1)).join(' ')} (${availableParallelism()} CPUs)`);
   process.stdout.write(lines.join('\n') + '\n');
