@@ -41,6 +41,10 @@ const JOBS: readonly Job[] = [
   { name: '1M seq read', write: false, blockBytes: MiB, depth: 4, sequential: true },
 ];
 
+/** The jobs of the bare wire anchor (the goals' QD32 rows). */
+const BARE_WRITE: Job = { name: '4K rand write', write: true, blockBytes: 4 * KiB, depth: 32, sequential: false };
+const BARE_READ: Job = { ...BARE_WRITE, name: '4K rand read', write: false };
+
 interface Result {
   readonly iops: number;
   readonly mibps: number;
@@ -82,34 +86,23 @@ async function runJob(dev: BlockDevice, job: Job, seconds: number): Promise<Resu
 }
 
 /**
- * The 3-vs-1 ratios with no engine cost, as anchors for the goals: 4 KiB random I/O at QD32 on the
- * same replica processes through the wire client alone. A write goes to every replica
- * (`Promise.all` of `writeAt`), a read to the next replica in turn; no replica handles, range lock,
- * dirty-region records, metrics or modes. Returns IOPS.
+ * The 3-vs-1 ratios with no engine cost, as anchors for the goals: the replica processes behind the
+ * wire client alone, as a BlockDevice for runJob. A write goes to every replica (`Promise.all` of
+ * `writeAt`), a read to the next replica in turn; no replica handles, range lock, dirty-region
+ * records, metrics or modes.
  */
-async function bareWire(addresses: readonly string[], secret: string, sizeBytes: number, seconds: number, write: boolean): Promise<number> {
+async function bareWire(addresses: readonly string[], secret: string, sizeBytes: number): Promise<BlockDevice & { close(): void }> {
   const conns = await Promise.all(addresses.map((a) => connectReplica({ host: a.slice(0, a.lastIndexOf(':')), port: Number(a.slice(a.lastIndexOf(':') + 1)), secret })));
-  try {
-    const payload = Buffer.alloc(4 * KiB, 0x6b);
-    const slots = sizeBytes / payload.length;
-    let done = 0;
-    let turn = 0;
-    const start = performance.now();
-    const deadline = start + seconds * 1000;
-    const worker = async () => {
-      while (performance.now() < deadline) {
-        const at = Math.floor(Math.random() * slots) * payload.length;
-        if (write) await Promise.all(conns.map((c) => c.writeAt(at, payload)));
-        else await (conns[turn++ % conns.length] as (typeof conns)[number]).readAt(at, payload.length);
-        done++;
-      }
-    };
-    await Promise.all(Array.from({ length: 32 }, worker));
-    if (write) await Promise.all(conns.map((c) => c.flush()));
-    return done / ((performance.now() - start) / 1000);
-  } finally {
-    for (const c of conns) c.close();
-  }
+  let turn = 0;
+  return {
+    sizeBytes,
+    blockSizeBytes: 512,
+    readAt: (o, n) => (conns[turn++ % conns.length] as (typeof conns)[number]).readAt(o, n),
+    writeAt: async (o, d) => void (await Promise.all(conns.map((c) => c.writeAt(o, d)))),
+    unmapAt: async () => undefined,
+    flush: async () => void (await Promise.all(conns.map((c) => c.flush()))),
+    close: () => conns.forEach((c) => c.close()),
+  };
 }
 
 /** Writes the whole device once (untimed), so every job runs on allocated blocks everywhere. */
@@ -237,7 +230,13 @@ export async function run(args: string[]): Promise<void> {
       results.set(`engine ×${n}`, res);
       await engine.close();
       const addresses = reps.map((r) => r.address);
-      bare.set(n, { write: await bareWire(addresses, secret, sizeBytes, seconds, true), read: await bareWire(addresses, secret, sizeBytes, seconds, false) });
+      const wire = await bareWire(addresses, secret, sizeBytes);
+      try {
+        bare.set(n, { write: (await runJob(wire, BARE_WRITE, seconds)).iops, read: (await runJob(wire, BARE_READ, seconds)).iops });
+        await wire.flush();
+      } finally {
+        wire.close();
+      }
       for (const r of reps) r.proc.kill('SIGTERM');
       await Promise.all(reps.map((r) => once(r.proc, 'exit')));
     }
