@@ -161,8 +161,9 @@ describe('a new user on one machine: dev up → volume → iSCSI → failures �
     const oldEngine = (await store.list('Engine')).items.find((e) => e.spec.volumeName === 'e2e')?.status?.pid;
     assert.ok(oldEngine, 'the engine reports its pid');
     await stopCluster();
-    // Ended: gone, or a zombie its exited agent left to init (this VM's init reaps orphans seconds
-    // later, and kill(pid, 0) still answers for a zombie). Still running would be a leaked engine.
+    // Ended: gone, or a zombie of init. An engine adopted by a restarted agent is not that agent's
+    // child, so once ended it waits for init to reap it (this VM's init does so seconds later), and
+    // kill(pid, 0) still answers for a zombie. Still running would be a leaked engine.
     const left = await readProcStat(oldEngine);
     assert.ok(left === undefined || left.state === 'Z' || left.state === 'X', `a clean stop ends the engine: pid ${oldEngine} is in state ${left?.state}`);
     await startCluster();
